@@ -1,0 +1,107 @@
+"""The tool seam: a Tool has a name, a pydantic args model, and an async `run`.
+
+Tools are instances, built with whatever they depend on (the swarm runner for
+`spawn_agents`, the browser for `render_page`); per-call state comes in the
+`ToolContext`. A tool reports failure by raising `ToolError` (the message goes
+to the model) or by returning `ToolResult(is_error=True)`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from kimicode.tools.schema import tool_schema
+
+if TYPE_CHECKING:
+    from kimicode.config import Settings
+    from kimicode.events import EventSink
+    from kimicode.tools.workspace import Workspace
+
+
+@dataclass(slots=True)
+class ToolResult:
+    text: str
+    images: list[dict[str, Any]] = field(default_factory=list)
+    """OpenAI `image_url` content parts that go to the model after the tool message."""
+    is_error: bool = False
+    diff: str = ""
+    """A unified diff of what the tool changed, for UIs and checkpoints."""
+    changed: list[str] = field(default_factory=list)
+    """Paths (relative to the root) the tool wrote."""
+
+
+@dataclass(slots=True)
+class ApprovalRequest:
+    tool: str
+    call_id: str
+    summary: str
+    """One line a person can judge: the command, or `write src/app.py`."""
+    arguments: dict[str, Any]
+    agent: str = "main"
+
+
+@dataclass(slots=True)
+class ApprovalDecision:
+    approved: bool
+    reason: str = ""
+    """Why it was denied; the model reads it."""
+
+
+Approver = Callable[[ApprovalRequest], Awaitable[ApprovalDecision]]
+
+
+async def approve_all(_: ApprovalRequest) -> ApprovalDecision:
+    return ApprovalDecision(True)
+
+
+@dataclass(slots=True)
+class ToolContext:
+    workspace: Workspace
+    settings: Settings
+    emit: EventSink
+    approve: Approver = approve_all
+    agent: str = "main"
+    call_id: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Per-run services a tool may look up by name (e.g. "session_dir")."""
+
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class Tool(ABC, Generic[P]):
+    name: ClassVar[str]
+    Params: ClassVar[type[BaseModel]]
+    read_only: ClassVar[bool] = False
+    """True when the tool cannot change files or run anything (plan mode offers only these)."""
+
+    @property
+    def description(self) -> str:
+        """The model-facing text, from `<name>.md` next to the tool's module."""
+        here = Path(inspect.getfile(type(self))).parent
+        return (here / f"{self.name}.md").read_text(encoding="utf-8").strip()
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": tool_schema(self.Params),
+            },
+        }
+
+    def summary(self, params: P) -> str:
+        """One line for approvals and UIs."""
+        first = next(iter(params.model_dump().values()), "")
+        return f"{self.name} {first}"
+
+    @abstractmethod
+    async def run(self, params: P, ctx: ToolContext) -> ToolResult: ...

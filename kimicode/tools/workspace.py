@@ -1,0 +1,102 @@
+"""The agent's root: where paths resolve, what may be written, what files exist.
+
+Every file tool goes through a `Workspace`, so confinement (no `..`, absolute
+path or symlink leads outside the root) and ownership (a sub-agent writes only
+its own files) are enforced in one place. The swarm subclasses it for sparse
+worktrees whose unchecked-out files are read from the base commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import os
+import subprocess
+from pathlib import Path
+
+from kimicode.errors import PathOutsideRoot, ToolError
+
+
+class Workspace:
+    def __init__(self, root: Path, *, owned: list[str] | None = None) -> None:
+        self.root = Path(os.path.realpath(root))
+        self.owned = owned
+        """Glob patterns (relative to root) this agent may write; None means all."""
+        self.materialized = True
+        """Every file is on disk, so native tools (ripgrep, a shell) see the whole tree."""
+
+    # --- paths -------------------------------------------------------------------
+
+    def resolve(self, path: str | os.PathLike[str]) -> Path:
+        """The real absolute path for `path`, refused when it leaves the root."""
+        raw = os.fspath(path)
+        if not raw or "\x00" in raw:
+            raise ToolError(f"invalid path {raw!r}")
+        candidate = Path(os.path.expanduser(raw))
+        if not candidate.is_absolute():
+            candidate = self.root / candidate
+        real = Path(os.path.realpath(candidate))
+        if real != self.root and self.root not in real.parents:
+            raise PathOutsideRoot(raw, str(self.root))
+        return real
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix() if path != self.root else "."
+
+    def is_owned(self, rel: str) -> bool:
+        if self.owned is None:
+            return True
+        return any(rel == pat or fnmatch.fnmatchcase(rel, pat) for pat in self.owned)
+
+    def check_writable(self, path: Path) -> None:
+        rel = self.rel(path)
+        if rel == ".git" or rel.startswith(".git/"):
+            raise ToolError("the .git directory is not writable through file tools")
+        if not self.is_owned(rel):
+            owned = ", ".join(self.owned or [])
+            raise ToolError(
+                f"{rel} is not one of your files; you may only write: {owned}. "
+                "Mention what else needs to change in your final summary."
+            )
+
+    # --- content -----------------------------------------------------------------
+
+    async def read_bytes(self, path: Path) -> bytes:
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            raise ToolError(f"{self.rel(path)} does not exist") from None
+        except IsADirectoryError:
+            raise ToolError(f"{self.rel(path)} is a directory") from None
+
+    async def exists(self, path: Path) -> bool:
+        return path.exists()
+
+    async def list_files(self) -> list[str]:
+        """Every file under the root (relative, posix), .gitignore respected."""
+        return await asyncio.to_thread(list_files, self.root)
+
+    async def prepare_shell(self) -> None:
+        """Called before the first shell command; sparse worktrees complete here."""
+
+
+def list_files(root: Path) -> list[str]:
+    """Tracked and untracked-but-not-ignored files; a plain walk outside git."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+        ).stdout
+        files = [f for f in out.decode("utf-8", "surrogateescape").split("\0") if f]
+        return sorted({f for f in files if (root / f).is_file() or (root / f).is_symlink()})
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        pass
+    found = []
+    skip = {".git", "node_modules", ".venv", "__pycache__", ".mypy_cache", ".pytest_cache"}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in skip]
+        for name in filenames:
+            found.append(Path(dirpath, name).relative_to(root).as_posix())
+    return sorted(found)
