@@ -85,6 +85,8 @@ class SwarmSettings(Section):
     link: list[str] = Field(default_factory=lambda: ["node_modules", ".venv"])
     copy_paths: list[str] = Field(default_factory=lambda: [".env"], alias="copy")
     setup: str | None = None
+    commit: bool = False
+    """Commit each merged agent's work (one commit per agent, its task as message)."""
     agent_timeout: float = 1800.0
     agent_max_steps: int = 60
     agent_max_tool_calls: int = 200

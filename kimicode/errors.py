@@ -33,7 +33,7 @@ class MissingApiKey(UsageError):
         where = f" for {base_url}" if base_url else ""
         super().__init__(
             f"no API key{where}: set KIMICODE_API_KEY (or MOONSHOT_API_KEY, OPENAI_API_KEY), "
-            "or put `api_key = \"...\"` under [model] in ~/.config/kimicode/config.toml"
+            'or put `api_key = "..."` under [model] in ~/.config/kimicode/config.toml'
         )
 
 

@@ -12,6 +12,7 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from kimicode.tools.workspace import Workspace
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=False)
 class ToolResult:
     text: str
     images: list[dict[str, Any]] = field(default_factory=list)
@@ -76,6 +77,12 @@ class ToolContext:
 P = TypeVar("P", bound=BaseModel)
 
 
+@cache
+def _description(cls: type, name: str) -> str:
+    here = Path(inspect.getfile(cls)).parent
+    return (here / f"{name}.md").read_text(encoding="utf-8").strip()
+
+
 class Tool(ABC, Generic[P]):
     name: ClassVar[str]
     Params: ClassVar[type[BaseModel]]
@@ -85,8 +92,7 @@ class Tool(ABC, Generic[P]):
     @property
     def description(self) -> str:
         """The model-facing text, from `<name>.md` next to the tool's module."""
-        here = Path(inspect.getfile(type(self))).parent
-        return (here / f"{self.name}.md").read_text(encoding="utf-8").strip()
+        return _description(type(self), self.name)
 
     def schema(self) -> dict[str, Any]:
         return {

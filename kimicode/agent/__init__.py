@@ -1,0 +1,1 @@
+"""The agent: a loop of model turns and tool calls, and its collaborators."""

@@ -1,0 +1,65 @@
+"""User attachments: `--image`, `--video` and `@path` mentions become content parts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from kimicode.config import Settings
+from kimicode.errors import UsageError
+
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
+VIDEO_EXT = {".mp4", ".webm", ".mov", ".mkv", ".avi"}
+MENTION = re.compile(r"(?:(?<=\s)|^)@([^\s'\"`]+)")
+
+
+def mentioned_media(prompt: str, root: Path) -> tuple[list[Path], list[Path]]:
+    """Images and videos named as `@path` in the prompt that exist on disk."""
+    images, videos = [], []
+    for match in MENTION.finditer(prompt):
+        raw = match.group(1).rstrip(".,;:)")
+        path = (root / raw).expanduser() if not raw.startswith("/") else Path(raw)
+        if not path.is_file():
+            continue
+        suffix = path.suffix.lower()
+        if suffix in IMAGE_EXT and suffix != ".gif":
+            images.append(path)
+        elif suffix in VIDEO_EXT or suffix == ".gif":
+            (videos if _animated(path) else images).append(path)
+    return images, videos
+
+
+def _animated(path: Path) -> bool:
+    if path.suffix.lower() != ".gif":
+        return True
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return bool(getattr(img, "is_animated", False))
+    except OSError:
+        return False
+
+
+async def build_user_content(
+    prompt: str, images: list[Path], videos: list[Path], settings: Settings, api_key: str = ""
+) -> str | list[dict[str, Any]]:
+    """The first user message: plain text, or text plus image/video parts."""
+    if not images and not videos:
+        return prompt
+    from kimicode.vision import images as img
+    from kimicode.vision import video as vid
+
+    img.ensure_vision(settings.model)
+    parts: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
+    for path in images:
+        if not path.is_file():
+            raise UsageError(f"--image {path}: no such file")
+        parts.append({"type": "text", "text": f"Attached image: {path.name}"})
+        parts.append(img.image_part_from_path(path, settings.vision))
+    for path in videos:
+        if not path.is_file():
+            raise UsageError(f"--video {path}: no such file")
+        parts.extend(await vid.video_content_parts(path, settings, api_key))
+    return parts

@@ -1,0 +1,194 @@
+"""Keep every request under the model's context window, in bounded memory.
+
+Two passes, cheapest first: (1) old tool outputs and images are elided (the
+model can re-run a tool), (2) the older turns are replaced by a summary the
+model writes (a mechanical one if that call fails). The history itself is
+rewritten, not only the request, so a 1,500-tool-call task stays bounded.
+Tool calls and their results are never split apart by a cut.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kimicode.agent.tokens import estimate_message, estimate_messages
+
+Message = dict[str, Any]
+Summariser = Callable[[list[Message]], Awaitable[str]]
+
+SUMMARY_PREFIX = "[Summary of the earlier part of this session]\n"
+ELIDED = "[output elided to save context: {n} characters; run the tool again if you need it]"
+SUMMARY_REQUEST = (
+    "Summarise this coding session so far for the agent that will continue it. "
+    "Keep: the task, decisions made, files read and changed (with paths), commands run and "
+    "their outcomes, errors still open, and what remains to do. Be concise and factual."
+)
+
+
+@dataclass(slots=True)
+class CompactionReport:
+    tokens_before: int
+    tokens_after: int
+    method: str
+
+
+class Compactor:
+    def __init__(
+        self,
+        window: int,
+        *,
+        reserve: int,
+        summarise: Summariser | None = None,
+        keep_recent: int = 6,
+        trigger: float = 0.8,
+        target: float = 0.5,
+    ) -> None:
+        self.budget = max(window - reserve, 1_000)
+        self.summarise = summarise
+        self.keep_recent = keep_recent
+        self.trigger = trigger
+        self.target = target
+
+    def needed(self, messages: list[Message], fixed: int = 0) -> bool:
+        return estimate_messages(messages) + fixed > self.budget * self.trigger
+
+    async def fit(
+        self, messages: list[Message], fixed: int = 0
+    ) -> tuple[list[Message], CompactionReport | None]:
+        """Return a history that fits (`fixed`: tokens of tool schemas etc.)."""
+        before = estimate_messages(messages) + fixed
+        if before <= self.budget * self.trigger:
+            return messages, None
+        goal = int(self.budget * self.target) - fixed
+        out = elide_old_outputs(messages, keep_recent=self.keep_recent)
+        method = "elide_tool_outputs"
+        if estimate_messages(out) > goal:
+            out = await self._summarise(out, goal)
+            method = "summarise"
+        if estimate_messages(out) > self.budget - fixed:
+            out = truncate_large(out, (self.budget - fixed) // 2)
+        return out, CompactionReport(before, estimate_messages(out) + fixed, method)
+
+    async def _summarise(self, messages: list[Message], goal: int) -> list[Message]:
+        head = _head(messages)
+        tail_start = _tail_start(messages, len(head), goal)
+        middle = messages[len(head) : tail_start]
+        if not middle:
+            return messages
+        text = ""
+        if self.summarise is not None:
+            try:
+                text = await self.summarise(middle)
+            except Exception:  # a failed summary must not fail the task
+                text = ""
+        if not text.strip():
+            text = mechanical_summary(middle)
+        summary = {"role": "user", "content": SUMMARY_PREFIX + text.strip()}
+        return [*head, summary, *messages[tail_start:]]
+
+
+def _head(messages: list[Message]) -> list[Message]:
+    """System prompt(s) and the first user message (the task) are always kept."""
+    head: list[Message] = []
+    for msg in messages:
+        head.append(msg)
+        if msg["role"] == "user":
+            break
+    return head
+
+
+def _tail_start(messages: list[Message], floor: int, goal: int) -> int:
+    """The earliest index whose suffix fits in half the goal, at a safe boundary."""
+    budget = goal // 2
+    used = 0
+    start: int | None = None
+    for i in range(len(messages) - 1, floor - 1, -1):
+        used += estimate_message(messages[i])
+        if _safe_boundary(messages, i):
+            if start is not None and used > budget:
+                break
+            start = i
+    return len(messages) if start is None else start
+
+
+def _safe_boundary(messages: list[Message], i: int) -> bool:
+    """A cut before messages[i] keeps every tool call next to its result."""
+    return messages[i]["role"] in ("user", "assistant")
+
+
+def elide_old_outputs(messages: list[Message], *, keep_recent: int) -> list[Message]:
+    tool_idx = [i for i, m in enumerate(messages) if m["role"] == "tool" or _is_image_msg(m)]
+    old = set(tool_idx[:-keep_recent] if keep_recent else tool_idx)
+    out = []
+    for i, msg in enumerate(messages):
+        if i in old:
+            msg = _elide(msg)
+        out.append(msg)
+    return out
+
+
+def _is_image_msg(msg: Message) -> bool:
+    content = msg.get("content")
+    return (
+        msg["role"] == "user"
+        and isinstance(content, list)
+        and any(p.get("type") != "text" for p in content)
+        and msg.get("name") == "tool_images"
+    )
+
+
+def _elide(msg: Message) -> Message:
+    content = msg.get("content")
+    if isinstance(content, list):
+        texts = [p["text"] for p in content if p.get("type") == "text"]
+        return {**msg, "content": " ".join(texts) + " [images elided to save context]"}
+    if isinstance(content, str) and len(content) > 300:
+        return {**msg, "content": content[:120] + "\n" + ELIDED.format(n=len(content))}
+    return msg
+
+
+def truncate_large(messages: list[Message], cap_tokens: int) -> list[Message]:
+    cap = max(cap_tokens * 4, 400)
+    out = []
+    for msg in messages:
+        content = msg.get("content")
+        if isinstance(content, str) and len(content) > cap:
+            msg = {**msg, "content": content[: cap // 2] + "\n[…cut…]\n" + content[-cap // 4 :]}
+        out.append(msg)
+    return out
+
+
+def mechanical_summary(messages: list[Message]) -> str:
+    """What happened, from the structure alone: used when the model cannot summarise."""
+    lines = []
+    for msg in messages:
+        if msg["role"] == "assistant":
+            if msg.get("content"):
+                lines.append(f"- assistant: {str(msg['content'])[:200]}")
+            for call in msg.get("tool_calls") or ():
+                fn = call["function"]
+                lines.append(f"- called {fn['name']}({fn['arguments'][:160]})")
+        elif msg["role"] == "user" and isinstance(msg.get("content"), str):
+            lines.append(f"- user: {msg['content'][:200]}")
+    return "\n".join(lines[-200:])
+
+
+def render_transcript(messages: list[Message], cap_chars: int) -> str:
+    """A plain-text transcript of `messages` for the summariser, capped."""
+    parts = []
+    for msg in messages:
+        content = msg.get("content")
+        if isinstance(content, list):
+            content = " ".join(p.get("text", "[image]") for p in content)
+        body = str(content or "")
+        if len(body) > 2_000:
+            body = body[:1_500] + " […] " + body[-300:]
+        calls = msg.get("tool_calls")
+        if calls:
+            body += "\n" + json.dumps([c["function"] for c in calls])[:1_000]
+        parts.append(f"## {msg['role']}\n{body}")
+    text = "\n\n".join(parts)
+    return text[-cap_chars:]

@@ -1,0 +1,107 @@
+"""Small subcommands: sessions, config, swarm clean. Each prints and returns."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from kimicode.runner import project_dir
+
+
+def sessions_list(directory: Path | None, all_: bool) -> None:
+    from kimicode.sessions.store import SessionStore
+
+    root = project_dir(directory)
+    infos = SessionStore().list(None if all_ else root)
+    console = Console()
+    if not infos:
+        console.print(f"no sessions{'' if all_ else f' in {root}'}")
+        return
+    table = Table("id", "when", "model", "messages", "title", box=None)
+    for info in infos:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created))
+        table.add_row(info.id, when, info.model, str(info.messages), info.title)
+    console.print(table)
+
+
+def sessions_show(session_id: str) -> None:
+    from kimicode.sessions.store import SessionStore
+
+    loaded = SessionStore().load(session_id)
+    console = Console(highlight=False)
+    console.print(f"[bold]{loaded.info.id}[/] in {loaded.info.cwd} ({loaded.info.model})")
+    for msg in loaded.messages:
+        role = msg["role"]
+        if role == "system":
+            continue
+        content = msg.get("content")
+        if isinstance(content, list):
+            content = " ".join(p.get("text", "[image]") for p in content)
+        text = str(content or "")
+        for call in msg.get("tool_calls") or ():
+            text += f"\n→ {call['function']['name']} {call['function']['arguments'][:200]}"
+        if role == "tool" and len(text) > 600:
+            text = text[:600] + " …"
+        console.print(Text.assemble((f"{role}: ", "cyan"), text))
+
+
+def config_show(directory: Path | None) -> None:
+    from kimicode.config import load_settings, project_config_path, user_config_path
+
+    root = project_dir(directory)
+    settings = load_settings(root)
+    console = Console(highlight=False)
+    console.print(f"user file:    {user_config_path()}")
+    console.print(f"project file: {project_config_path(root)}")
+    table = Table("setting", "value", "from", box=None)
+    for key, value, source in settings.effective():
+        table.add_row(key, json.dumps(value), source)
+    console.print(table)
+
+
+CONFIG_TEMPLATE = """\
+# kimicode configuration. Precedence: flags > environment > project > user.
+# Put the API key in the KIMICODE_API_KEY environment variable, not here.
+
+[model]
+# name = "kimi-k2.5"
+# base_url = "https://api.moonshot.ai/v1"
+# thinking = true
+# context_window = 262144
+
+[permissions]
+# allow = ["run_shell(pytest*)", "run_shell(npm test*)"]
+# deny = ["run_shell(git push*)"]
+
+[swarm]
+# max_agents = 16
+# link = ["node_modules", ".venv"]
+# copy = [".env"]
+# setup = "npm ci"
+"""
+
+
+def config_init(directory: Path | None, user: bool) -> None:
+    from kimicode.config import project_config_path, user_config_path
+    from kimicode.errors import UsageError
+
+    path = user_config_path() if user else project_config_path(project_dir(directory))
+    if path.exists():
+        raise UsageError(f"{path} exists already; edit it, or remove it first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    Console().print(f"wrote {path}")
+
+
+def swarm_clean(directory: Path | None, force: bool) -> None:
+    from kimicode.swarm.cleanup import clean
+
+    root = project_dir(directory)
+    report = asyncio.run(clean(root, force=force))
+    Console(highlight=False).print(str(report))

@@ -1,0 +1,282 @@
+"""A session: one conversation with the agent in one project, saved as it goes.
+
+It wires the parts together (model client, tools, workspace, approvals, the
+session log, the event bus) and runs turns. Print mode runs one turn; the TUI
+runs many. Nothing here knows how events are shown.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kimicode import events as ev
+from kimicode.agent.loop import Agent, AgentResult, Budget
+from kimicode.agent.prompts import load, project_instructions
+from kimicode.config import Settings
+from kimicode.llm.types import ChatModel, Message
+from kimicode.sessions.store import SessionLog, SessionStore
+from kimicode.tools.base import Approver, Tool, approve_all
+from kimicode.tools.registry import ToolSet, core_tools
+from kimicode.tools.workspace import Workspace
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    agent: AgentResult
+    duration_s: float
+    agents: list[dict[str, Any]] = field(default_factory=list)
+    swarm_problems: list[str] = field(default_factory=list)
+    screenshots: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.agent.status == "success" and self.swarm_problems:
+            return "error"
+        return "error" if self.agent.status == "cancelled" else self.agent.status
+
+    @property
+    def error(self) -> str | None:
+        problems = ([self.agent.error] if self.agent.error else []) + self.swarm_problems
+        return "; ".join(problems) or None
+
+
+class Session:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        model: ChatModel | None = None,
+        approve: Approver = approve_all,
+        store: SessionStore | None = None,
+        resume_id: str | None = None,
+        extra_tools: list[Tool] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.root = settings.project_dir
+        self.bus = ev.EventBus()
+        self.approve = approve
+        self.store = store or SessionStore()
+        self._model = model
+        self._model_injected = model is not None
+        self.workspace = Workspace(self.root)
+        self.budget = Budget(settings.agent.max_tool_calls)
+        self.extras: dict[str, Any] = {}
+        self.history: list[Message]
+        if resume_id:
+            loaded = self.store.load(resume_id)
+            self.history = loaded.messages
+            self.log: SessionLog = self.store.reopen(resume_id)
+            self.resumed = True
+        else:
+            self.history = []
+            self.log = self.store.create(self.root, settings.model.name)
+            self.resumed = False
+        self.id = self.log.id
+        self.extras["session_dir"] = self.log.dir
+        self.bus.subscribe(self.log.event)
+        self.tools = ToolSet(self._build_tools(extra_tools or []))
+        self.usage_total = {"prompt_tokens": 0, "completion_tokens": 0}
+        self.screenshots: list[str] = []
+
+    # --- parts -------------------------------------------------------------------
+
+    @property
+    def model(self) -> ChatModel:
+        if self._model is None:
+            from kimicode.llm.client import OpenAIChatModel
+
+            self._model = OpenAIChatModel(
+                self.settings.model, self.settings.retry, self.settings.api_key()
+            )
+        return self._model
+
+    def sub_model(self) -> ChatModel:
+        """The model sub-agents use: `[swarm] model`, else the session's."""
+        name = self.settings.swarm.model
+        if not name or name == self.settings.model.name or self._model_injected:
+            return self.model
+        from kimicode.llm.client import OpenAIChatModel
+
+        return OpenAIChatModel(
+            self.settings.model.model_copy(update={"name": name}),
+            self.settings.retry,
+            self.settings.api_key(),
+        )
+
+    def subagent_tools(self) -> list[Tool]:
+        """The same tools minus spawn_agents (sub-agents cannot spawn)."""
+        return [t for t in self.tools if t.name != "spawn_agents"]
+
+    async def repo_summary(self, task: str, budget: int = 1_000) -> str:
+        """A short map of the repository for a sub-agent's first message."""
+        try:
+            from kimicode.repo.repomap import RepoMap
+        except ImportError:
+            files = await self.workspace.list_files()
+            return "\n".join(files[:200])
+        return await RepoMap(self.root).render(task, token_budget=budget)
+
+    def _build_tools(self, extra: list[Tool]) -> list[Tool]:
+        tools: list[Tool] = [*core_tools(), *_vision_tools(), *extra]
+        if self.settings.swarm.enabled:
+            from kimicode.swarm.spawn_tool import SpawnAgentsTool
+
+            tools.append(SpawnAgentsTool(self))
+        mode = self.settings.permissions.mode
+        if mode == "plan":
+            tools = [t for t in tools if t.read_only]
+        return tools
+
+    def system_prompt(self) -> str:
+        parts = [load("system").format(root=self.root)]
+        if self.settings.swarm.enabled:
+            parts.append(load("orchestrator"))
+        instructions = project_instructions(self.root)
+        if instructions:
+            parts.append(instructions)
+        return "\n\n".join(parts)
+
+    # --- running -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self.bus(
+            ev.SessionStarted(
+                session_id=self.id,
+                model=self.settings.model.name,
+                cwd=str(self.root),
+                resumed=self.resumed,
+            )
+        )
+        if not self.history:
+            system = {"role": "system", "content": self.system_prompt()}
+            self.history.append(system)
+            self.log.message(system)
+
+    async def run(
+        self,
+        prompt: str,
+        *,
+        images: list[Path] | None = None,
+        videos: list[Path] | None = None,
+    ) -> RunOutcome:
+        from kimicode.agent.attachments import build_user_content, mentioned_media
+
+        started = time.perf_counter()
+        if not self.history:
+            self.start()
+        more_images, more_videos = mentioned_media(prompt, self.root)
+        images = [*(images or []), *more_images]
+        videos = [*(videos or []), *more_videos]
+        key = self.settings.api_key() if videos else ""
+        content = await build_user_content(prompt, images, videos, self.settings, key)
+        self.bus(ev.UserMessage(text=prompt, attachments=[str(p) for p in images + videos]))
+        self.extras["swarm_agents"] = []
+        self.extras["swarm_problems"] = []
+        agent = Agent(
+            model=self.model,
+            tools=self.tools,
+            messages=self.history,
+            settings=self.settings,
+            workspace=self.workspace,
+            emit=self.bus,
+            budget=self.budget,
+            approve=self.approve,
+            record=self.log.message,
+            on_compact=self.log.compaction,
+            finish_checks=self._finish_checks(bool(images or videos), images),
+            extras=self.extras,
+        )
+        result = await agent.run(content)
+        self.usage_total["prompt_tokens"] += result.usage.prompt_tokens
+        self.usage_total["completion_tokens"] += result.usage.completion_tokens
+        return RunOutcome(
+            agent=result,
+            duration_s=time.perf_counter() - started,
+            agents=list(self.extras["swarm_agents"]),
+            swarm_problems=list(self.extras["swarm_problems"]),
+            screenshots=list(self.screenshots),
+        )
+
+    def _finish_checks(self, had_media: bool, images: list[Path]) -> list[Any]:
+        try:
+            from kimicode.vision.finish import visual_finish_check
+        except ImportError:
+            return []
+        return [visual_finish_check(self, had_media, images)]
+
+    async def compact(self) -> None:
+        """Summarise the history now (the TUI's /compact)."""
+        agent = self._agent_for_maintenance()
+        fitted, report = await agent.compactor.fit(self.history, fixed=agent.compactor.budget)
+        if report is not None:
+            self.history[:] = fitted
+            self.log.compaction(fitted)
+            self.bus(
+                ev.Compacted(
+                    tokens_before=report.tokens_before,
+                    tokens_after=report.tokens_after,
+                    method=report.method,
+                )
+            )
+
+    def clear(self) -> None:
+        """Start a fresh conversation in the same session (the TUI's /clear)."""
+        self.history.clear()
+        self.log.compaction([])
+
+    def cancel_agents(self, name: str | None = None) -> bool:
+        """Cancel one running sub-agent (or all with None); False when no swarm runs."""
+        control = self.extras.get("swarm_control")
+        if control is None:
+            return False
+        control.cancel(name)
+        return True
+
+    def _agent_for_maintenance(self) -> Agent:
+        return Agent(
+            model=self.model,
+            tools=self.tools,
+            messages=self.history,
+            settings=self.settings,
+            workspace=self.workspace,
+            emit=self.bus,
+            budget=self.budget,
+        )
+
+    def result_event(self, outcome: RunOutcome) -> ev.RunResult:
+        res = outcome.agent
+        return ev.RunResult(
+            status=outcome.status,
+            result=res.result,
+            session_id=self.id,
+            usage=res.usage.to_dict(),
+            steps=res.steps,
+            tool_calls=res.tool_calls,
+            critical_steps=res.critical_steps,
+            agents=outcome.agents,
+            duration_s=round(outcome.duration_s, 3),
+            error=outcome.error,
+        )
+
+    def close(self) -> None:
+        self.log.close()
+
+
+def _vision_tools() -> list[Tool]:
+    tools: list[Tool] = []
+    try:
+        from kimicode.tools.view_image import ViewImageTool
+
+        tools.append(ViewImageTool())
+    except ImportError:
+        pass
+    try:
+        from kimicode.tools.render_page import RenderPageTool
+
+        tools.append(RenderPageTool())
+    except ImportError:
+        pass
+    return tools

@@ -1,0 +1,1 @@
+"""Saved sessions: append-only JSONL files, one per session."""

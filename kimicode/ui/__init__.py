@@ -1,0 +1,1 @@
+"""Front ends: print-mode renderers and the Textual TUI, all consumers of events."""
