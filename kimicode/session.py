@@ -201,10 +201,8 @@ class Session:
         )
 
     def _finish_checks(self, had_media: bool, images: list[Path]) -> list[Any]:
-        try:
-            from kimicode.vision.finish import visual_finish_check
-        except ImportError:
-            return []
+        from kimicode.vision.finish import visual_finish_check
+
         return [visual_finish_check(self, had_media, images)]
 
     async def compact(self) -> None:
@@ -266,17 +264,7 @@ class Session:
 
 
 def _vision_tools() -> list[Tool]:
-    tools: list[Tool] = []
-    try:
-        from kimicode.tools.view_image import ViewImageTool
+    from kimicode.tools.render_page import RenderPage
+    from kimicode.tools.view_image import ViewImage
 
-        tools.append(ViewImageTool())
-    except ImportError:
-        pass
-    try:
-        from kimicode.tools.render_page import RenderPageTool
-
-        tools.append(RenderPageTool())
-    except ImportError:
-        pass
-    return tools
+    return [ViewImage(), RenderPage()]

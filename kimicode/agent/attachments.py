@@ -49,7 +49,7 @@ async def build_user_content(
     if not images and not videos:
         return prompt
     from kimicode.vision import images as img
-    from kimicode.vision import video as vid
+    from kimicode.vision import upload, video
 
     img.ensure_vision(settings.model)
     parts: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
@@ -61,5 +61,21 @@ async def build_user_content(
     for path in videos:
         if not path.is_file():
             raise UsageError(f"--video {path}: no such file")
-        parts.extend(await vid.video_content_parts(path, settings, api_key))
+        parts.append({"type": "text", "text": f"Attached video: {path.name}"})
+        if await _takes_video(settings, api_key):
+            parts.append(await upload.video_part(path, settings.model, api_key))
+        else:
+            parts.extend(video.frames_to_parts(await video.video_frames(path, settings.vision)))
     return parts
+
+
+async def _takes_video(settings: Settings, api_key: str) -> bool:
+    """`[model] video` when set, else what the endpoint's GET /models says."""
+    from kimicode.vision import upload
+
+    if settings.model.video is not None:
+        return settings.model.video
+    from kimicode.llm.capabilities import fetch_capabilities
+
+    caps = await fetch_capabilities(settings.model, api_key)
+    return upload.model_takes_video(settings.model, {"supports_video_in": caps.video_in})

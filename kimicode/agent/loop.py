@@ -274,7 +274,9 @@ class Agent:
         tool = self.tools.get(call.name)
         if tool is None:
             names = ", ".join(sorted(self.tools.names))
-            return ToolResult(f"Error: there is no tool named {call.name!r}. Tools: {names}", is_error=True)
+            return ToolResult(
+                f"Error: there is no tool named {call.name!r}. Tools: {names}", is_error=True
+            )
         if not isinstance(args, dict):
             return ToolResult(
                 f"Error: the arguments of {call.name} are not a valid JSON object: "
@@ -288,7 +290,9 @@ class Agent:
                 f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
                 for e in exc.errors()
             )
-            return ToolResult(f"Error: invalid arguments for {call.name}: {problems}", is_error=True)
+            return ToolResult(
+                f"Error: invalid arguments for {call.name}: {problems}", is_error=True
+            )
         if not tool.read_only:
             decision = await self.approve(
                 ApprovalRequest(
@@ -310,7 +314,9 @@ class Agent:
                 )
             )
             if not decision.approved:
-                return ToolResult(f"Denied: {decision.reason or 'the user denied this'}", is_error=True)
+                return ToolResult(
+                    f"Denied: {decision.reason or 'the user denied this'}", is_error=True
+                )
         ctx = ToolContext(
             workspace=self.workspace,
             settings=self.settings,
@@ -329,7 +335,9 @@ class Agent:
         except LimitReached:
             raise
         except Exception as exc:  # a broken tool must not end the run
-            return ToolResult(f"Error: {call.name} failed: {type(exc).__name__}: {exc}", is_error=True)
+            return ToolResult(
+                f"Error: {call.name} failed: {type(exc).__name__}: {exc}", is_error=True
+            )
 
     # --- helpers -----------------------------------------------------------------
 
@@ -384,3 +392,7 @@ class Agent:
             exception=exc,
             written=list(self.written),
         )
+
+
+def _fail(text: str) -> ToolResult:
+    return ToolResult(text, is_error=True)

@@ -1,0 +1,1 @@
+"""Knowing the repo: a tree-sitter map of its important symbols, and watching it change."""

@@ -1,0 +1,6 @@
+"""Trust: what the model may do, where its shell commands run, and how to undo it.
+
+`rules` (permission rules and modes), `approvals` (approvers built on them),
+`sandbox` (bubblewrap for run_shell), `checkpoints` (undo), `hooks` (the
+user's own commands at fixed points). See SECURITY.md next to this file.
+"""

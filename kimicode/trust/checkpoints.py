@@ -1,0 +1,365 @@
+"""File checkpoints in a shadow git store, so every change set can be undone.
+
+Before a change set (a turn's edits, a merged swarm) touches some paths,
+`snapshot` records each one's bytes, mode, symlink target, or absence. The
+store is a bare git repository under the data dir
+(`<data>/checkpoints/<repo-key>/`), reached only through `GIT_DIR`, so the
+user's `.git` (refs, index, history) never changes and projects without git
+work the same. Each checkpoint is a commit whose tree holds the blobs and a
+`manifest.json`; commits chain on `refs/heads/checkpoints`, newest at the tip.
+
+`restore` undoes the newest N change sets (or everything back to a given
+checkpoint): files come back byte-identical with their modes, files the change
+set created are removed, deleted files return. Undone checkpoints leave the
+chain (so a second undo goes one further) but stay reachable from
+`refs/undone/*` in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import stat
+import time
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from kimicode.errors import KimicodeError, ToolError
+
+CHAIN = "refs/heads/checkpoints"
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def data_dir() -> Path:
+    """`KIMICODE_DATA_DIR`, else the platform's user data dir for kimicode."""
+    override = os.environ.get("KIMICODE_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir("kimicode"))
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    id: str
+    time: float
+    label: str
+    paths: list[str]
+
+
+@dataclass(slots=True)
+class RestoreReport:
+    checkpoints: list[str] = field(default_factory=list)
+    """Ids undone, newest first."""
+    restored: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """`path: why` for paths that could not be put back."""
+
+
+class CheckpointError(KimicodeError):
+    """The shadow store could not record or restore a checkpoint."""
+
+
+class CheckpointStore:
+    def __init__(self, project_root: Path, *, store_dir: Path | None = None) -> None:
+        self.root = Path(os.path.realpath(project_root))
+        self.store = store_dir or data_dir() / "checkpoints" / repo_key(self.root)
+
+    @property
+    def _lock(self) -> asyncio.Lock:
+        """One lock per store and event loop: snapshots of one project never interleave."""
+        per_loop = _locks.setdefault(asyncio.get_running_loop(), {})
+        return per_loop.setdefault(str(self.store), asyncio.Lock())
+
+    # --- public ------------------------------------------------------------------
+
+    async def snapshot(self, paths: list[str], label: str) -> Checkpoint:
+        """Record `paths` (relative to the root; directories taken whole) before they change."""
+        async with self._lock:
+            await self._init()
+            rels = await asyncio.to_thread(self._expand, paths)
+            entries = await asyncio.to_thread(self._describe, rels)
+            files = [e for e in entries if e["state"] != "absent"]
+            blobs = await self._hash([e.pop("source") for e in files])
+            for entry, blob in zip(files, blobs, strict=True):
+                entry["blob"] = blob
+            now = time.time()
+            manifest = {"label": label, "time": now, "root": str(self.root), "entries": entries}
+            manifest_blob = await self._git("hash-object", "-w", "--stdin", data=_json(manifest))
+            lines = [f"100644 blob {manifest_blob.strip()}\tmanifest.json"]
+            lines += [f"100644 blob {b}\t{i}" for i, b in enumerate(blobs)]
+            tree = await self._git("mktree", data=("\n".join(lines) + "\n").encode())
+            parent = await self._tip()
+            commit_args = ["commit-tree", tree.strip(), "-m", label or "checkpoint"]
+            if parent:
+                commit_args += ["-p", parent]
+            commit = (await self._git(*commit_args)).strip()
+            await self._git("update-ref", CHAIN, commit, parent or "")
+            return Checkpoint(commit[:12], now, label, [e["path"] for e in entries])
+
+    async def list(self) -> list[Checkpoint]:
+        """Checkpoints on the chain, newest first."""
+        async with self._lock:
+            return [c for c, _ in await self._chain()]
+
+    async def restore(self, checkpoint_id: str | None = None, *, count: int = 1) -> RestoreReport:
+        """Undo the newest `count` change sets, or every one back to `checkpoint_id`."""
+        async with self._lock:
+            chain = await self._chain()
+            if not chain:
+                raise CheckpointError("no checkpoints to undo in this project")
+            if checkpoint_id is not None:
+                ids = [c.id for c, _ in chain]
+                hits = [i for i, cid in enumerate(ids) if cid.startswith(checkpoint_id)]
+                if not checkpoint_id or len(hits) != 1:
+                    raise CheckpointError(
+                        f"no single checkpoint {checkpoint_id!r}; `kimicode checkpoints` lists them"
+                    )
+                count = hits[0] + 1
+            if count < 1:
+                raise CheckpointError("undo needs a count of at least 1")
+            undone = chain[: min(count, len(chain))]
+            report = RestoreReport(checkpoints=[c.id for c, _ in undone])
+            states: dict[str, dict] = {}
+            for _, manifest in undone:  # newest first: older states overwrite newer ones
+                for entry in manifest["entries"]:
+                    states[entry["path"]] = entry
+            contents = await self._read_blobs([e["blob"] for e in states.values() if "blob" in e])
+            await asyncio.to_thread(self._apply, states, contents, report)
+            tip = await self._tip()
+            oldest = await self._full_id(undone[-1][0].id)
+            parent = (await self._git("rev-list", "--parents", "-n", "1", oldest)).split()[1:]
+            await self._git("update-ref", f"refs/undone/{int(time.time() * 1000)}", tip or "")
+            if parent:
+                await self._git("update-ref", CHAIN, parent[0], tip or "")
+            else:
+                await self._git("update-ref", "-d", CHAIN)
+            return report
+
+    async def undo(self, n: int = 1) -> RestoreReport:
+        return await self.restore(None, count=n)
+
+    # --- snapshot helpers ------------------------------------------------------------
+
+    def _expand(self, paths: list[str]) -> list[str]:
+        out: dict[str, None] = {}
+        for raw in paths:
+            rel = self._rel(raw)
+            full = self.root / rel
+            if full.is_dir() and not full.is_symlink():
+                for dirpath, dirnames, filenames in os.walk(full):
+                    dirnames[:] = [d for d in dirnames if d != ".git"]
+                    for name in filenames:
+                        out[Path(dirpath, name).relative_to(self.root).as_posix()] = None
+            else:
+                out[rel] = None
+        return list(out)
+
+    def _rel(self, raw: str) -> str:
+        candidate = Path(raw) if os.path.isabs(raw) else self.root / raw
+        parent = Path(os.path.realpath(candidate.parent))
+        full = parent / candidate.name
+        if parent != self.root and self.root not in parent.parents:
+            raise ToolError(f"cannot checkpoint {raw!r}: it is outside {self.root}")
+        rel = full.relative_to(self.root).as_posix()
+        if rel in (".", "") or rel == ".git" or rel.startswith(".git/"):
+            raise ToolError(f"cannot checkpoint {raw!r}")
+        return rel
+
+    def _describe(self, rels: list[str]) -> list[dict]:
+        entries = []
+        for rel in rels:
+            full = self.root / rel
+            try:
+                st = full.lstat()
+            except FileNotFoundError:
+                entries.append({"path": rel, "state": "absent", "created": _first_missing(full)})
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                source = ("link", os.readlink(full))
+                entries.append({"path": rel, "state": "symlink", "source": source})
+            elif stat.S_ISREG(st.st_mode):
+                mode = stat.S_IMODE(st.st_mode)
+                entries.append({"path": rel, "state": "file", "mode": mode, "source": str(full)})
+            else:
+                raise ToolError(f"cannot checkpoint {rel}: not a regular file or symlink")
+        for entry in entries:
+            if entry["state"] == "absent" and entry["created"]:
+                entry["created"] = Path(entry["created"]).relative_to(self.root).as_posix()
+        return entries
+
+    async def _hash(self, sources: list[str | tuple[str, str]]) -> list[str]:
+        blobs = []
+        for source in sources:
+            if isinstance(source, tuple):
+                out = await self._git("hash-object", "-w", "--stdin", data=source[1].encode())
+            else:
+                out = await self._git("hash-object", "-w", "--no-filters", "--", source)
+            blobs.append(out.strip())
+        return blobs
+
+    # --- restore helpers -----------------------------------------------------------
+
+    def _apply(
+        self, states: dict[str, dict], contents: dict[str, bytes], report: RestoreReport
+    ) -> None:
+        for rel, entry in sorted(states.items()):
+            full = self.root / rel
+            try:
+                if entry["state"] == "absent":
+                    if full.is_symlink() or full.is_file():
+                        full.unlink()
+                        report.removed.append(rel)
+                    elif full.exists():
+                        report.skipped.append(f"{rel}: a directory is there now")
+                        continue
+                    _prune_dirs(full.parent, self.root, entry.get("created"))
+                    continue
+                if full.is_dir() and not full.is_symlink():
+                    report.skipped.append(f"{rel}: a directory is there now")
+                    continue
+                full.parent.mkdir(parents=True, exist_ok=True)
+                data = contents[entry["blob"]]
+                if entry["state"] == "symlink":
+                    if full.is_symlink() or full.exists():
+                        full.unlink()
+                    os.symlink(data.decode("utf-8", "surrogateescape"), full)
+                else:
+                    _write_exact(full, data, entry["mode"])
+                report.restored.append(rel)
+            except OSError as exc:
+                report.skipped.append(f"{rel}: {exc.strerror or exc}")
+
+    async def _read_blobs(self, blobs: list[str]) -> dict[str, bytes]:
+        wanted = sorted(set(blobs))
+        if not wanted:
+            return {}
+        raw = await self._git_bytes("cat-file", "--batch", data=("\n".join(wanted) + "\n").encode())
+        out, pos = {}, 0
+        for blob in wanted:
+            header_end = raw.index(b"\n", pos)
+            name, _, size = raw[pos:header_end].decode().split(" ")
+            start = header_end + 1
+            out[name] = raw[start : start + int(size)]
+            pos = start + int(size) + 1
+            if name != blob:
+                raise CheckpointError(f"shadow store returned {name} for {blob}")
+        return out
+
+    # --- the store -----------------------------------------------------------------
+
+    async def _chain(self) -> list[tuple[Checkpoint, dict]]:
+        if not (self.store / "HEAD").exists() or not await self._tip():
+            return []
+        ids = (await self._git("rev-list", CHAIN)).split()
+        query = "".join(f"{c}:manifest.json\n" for c in ids).encode()
+        raw = await self._git_bytes("cat-file", "--batch", data=query)
+        chain, pos = [], 0
+        for commit in ids:
+            header_end = raw.index(b"\n", pos)
+            size = int(raw[pos:header_end].split(b" ")[2])
+            manifest = json.loads(raw[header_end + 1 : header_end + 1 + size])
+            pos = header_end + 1 + size + 1
+            paths = [e["path"] for e in manifest["entries"]]
+            checkpoint = Checkpoint(commit[:12], manifest["time"], manifest["label"], paths)
+            chain.append((checkpoint, manifest))
+        return chain
+
+    async def _tip(self) -> str | None:
+        try:
+            return (await self._git("rev-parse", "--verify", "-q", CHAIN)).strip() or None
+        except CheckpointError:
+            return None
+
+    async def _full_id(self, short: str) -> str:
+        return (await self._git("rev-parse", "--verify", f"{short}^{{commit}}")).strip()
+
+    async def _init(self) -> None:
+        if (self.store / "HEAD").exists():
+            return
+        self.store.mkdir(parents=True, exist_ok=True)
+        await self._git("init", "--bare", "-q")
+        await self._git("config", "gc.auto", "0")
+        (self.store / "kimicode-project").write_text(str(self.root) + "\n", encoding="utf-8")
+
+    async def _git(self, *args: str, data: bytes | None = None) -> str:
+        return (await self._git_bytes(*args, data=data)).decode("utf-8", "surrogateescape")
+
+    async def _git_bytes(self, *args: str, data: bytes | None = None) -> bytes:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        env.update(
+            GIT_DIR=str(self.store),
+            GIT_AUTHOR_NAME="kimicode",
+            GIT_AUTHOR_EMAIL="kimicode@localhost",
+            GIT_COMMITTER_NAME="kimicode",
+            GIT_COMMITTER_EMAIL="kimicode@localhost",
+            GIT_CONFIG_NOSYSTEM="1",
+        )
+        proc = await asyncio.create_subprocess_exec(
+            "git",
+            *args,
+            cwd=self.root if self.root.is_dir() else None,
+            env=env,
+            stdin=asyncio.subprocess.PIPE if data is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate(data)
+        if proc.returncode != 0:
+            message = err.decode("utf-8", "replace").strip()
+            raise CheckpointError(f"checkpoint store: git {args[0]} failed: {message}")
+        return out
+
+
+def repo_key(root: Path) -> str:
+    """`<dir name>-<hash of the real path>`: readable, and unique per project."""
+    real = os.path.realpath(root)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(real) or "root")[:40]
+    return f"{name}-{hashlib.sha256(real.encode()).hexdigest()[:16]}"
+
+
+def _first_missing(full: Path) -> str | None:
+    """The highest ancestor of `full` that does not exist yet (to tidy away on undo)."""
+    missing = None
+    for parent in full.parents:
+        if parent.exists():
+            break
+        missing = parent
+    return str(missing) if missing else None
+
+
+def _prune_dirs(directory: Path, root: Path, created: str | None) -> None:
+    if not created:
+        return
+    stop = root / created
+    while directory != root and (directory == stop or stop in directory.parents):
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def _write_exact(full: Path, data: bytes, mode: int) -> None:
+    if full.is_symlink():
+        full.unlink()
+    tmp = full.with_name(f".{full.name}.kimicode-restore")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, full)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, indent=1, sort_keys=True).encode("utf-8")

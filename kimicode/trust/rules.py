@@ -1,0 +1,390 @@
+"""Permission rules: which tool calls run, which need a person, which never run.
+
+A rule is `tool` or `tool(spec)`; the tool part is a glob (`mcp__github__*`).
+The spec is matched against what the call would touch:
+
+- `run_shell(npm test*)`: the command, `*` spanning spaces; a trailing `:*`
+  (`git push:*`) means the command or the command followed by arguments.
+  Deny and ask rules are also matched against every simple command inside a
+  compound one (`a && b`, `$(...)`, `sh -c '...'`), and an allow rule covers a
+  compound command only when it covers each of its parts.
+- `write_file(src/**)`, `read_file(~/secrets/**)`: the path arguments, made
+  absolute, `..` collapsed, symlinks resolved and case folded where the
+  filesystem folds case, then matched both relative to the root and as an
+  absolute path. `**` spans directories, `*` stays inside one.
+- any other tool: its first string argument.
+
+Lists are evaluated deny, then ask, then allow; the first list with a
+matching rule decides. No match: the permission mode's default applies
+(`mode_default`).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from kimicode.config import PermissionSettings
+from kimicode.errors import UsageError
+from kimicode.trust.shell_parse import split_commands
+
+Verdict = Literal["deny", "ask", "allow"]
+Mode = Literal["default", "accept-edits", "plan", "yolo"]
+MODES: tuple[str, ...] = ("default", "accept-edits", "plan", "yolo")
+
+PATH_KEYS = frozenset({"path", "target", "reference_image", "file_path"})
+PATH_LIST_KEYS = frozenset({"files", "paths"})
+EDIT_TOOLS = frozenset({"write_file", "edit_file"})
+READ_ONLY_TOOLS = frozenset({"read_file", "glob", "grep", "view_image", "render_page"})
+"""Built-in tools that change nothing; callers with the tool objects pass `read_only`."""
+PROTECTED_DIRS = (".kimicode", ".git")
+"""Writes here need a person outside yolo mode: they change what runs next time."""
+
+_RULE = re.compile(r"^\s*([^()\s]+)\s*(?:\((.*)\))?\s*$", re.DOTALL)
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    text: str
+    tool: str
+    spec: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> Rule:
+        match = _RULE.match(text)
+        if not match:
+            raise UsageError(
+                f"invalid [permissions] rule {text!r}: expected `tool` or `tool(pattern)`"
+            )
+        spec = match.group(2)
+        return cls(text.strip(), match.group(1), spec.strip() if spec is not None else None)
+
+    def names(self, tool: str) -> bool:
+        return _glob_regex(self.tool, spans=False).fullmatch(tool) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: Verdict
+    rule: str | None = None
+    """The rule text that decided, or None when the mode's default did."""
+    source: Literal["deny", "ask", "allow", "mode", "built-in"] = "mode"
+    reason: str = ""
+
+    def describe(self) -> str:
+        if self.rule is None:
+            return self.reason or f"{self.verdict} by the permission mode"
+        where = "built in" if self.source == "built-in" else f"[permissions] {self.source}"
+        return f"{self.verdict} by rule `{self.rule}` ({where})"
+
+
+class PermissionRules:
+    """The `[permissions]` lists, compiled for one project root."""
+
+    def __init__(
+        self,
+        settings: PermissionSettings,
+        root: Path,
+        *,
+        fold_case: bool | None = None,
+    ) -> None:
+        self.root = Path(os.path.realpath(root))
+        self.fold_case = fs_folds_case(self.root) if fold_case is None else fold_case
+        self.lists: dict[Verdict, list[Rule]] = {
+            "deny": [Rule.parse(t) for t in settings.deny],
+            "ask": [Rule.parse(t) for t in settings.ask],
+            "allow": [Rule.parse(t) for t in settings.allow],
+        }
+
+    # --- public ------------------------------------------------------------------
+
+    def decide(self, tool: str, arguments: dict[str, Any], workspace_root: Path) -> Verdict | None:
+        """deny / ask / allow from the rules, or None when no rule matches."""
+        found = self.check(tool, arguments, workspace_root)
+        return found.verdict if found else None
+
+    def check(self, tool: str, arguments: dict[str, Any], workspace_root: Path) -> Decision | None:
+        """Like `decide`, with the rule that matched."""
+        call = _Call(tool, arguments, Path(os.path.realpath(workspace_root)), self.fold_case)
+        for verdict in ("deny", "ask"):
+            for rule in self.lists[verdict]:
+                if rule.names(tool) and call.any_part_matches(rule.spec):
+                    return Decision(verdict, rule.text, verdict)
+        allow = [r for r in self.lists["allow"] if r.names(tool)]
+        if allow and call.all_parts_match([r.spec for r in allow]):
+            text = next((r.text for r in allow if call.any_part_matches(r.spec)), allow[0].text)
+            return Decision("allow", text, "allow")
+        return None
+
+    def evaluate(
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        workspace_root: Path,
+        *,
+        mode: str,
+        read_only: bool | None = None,
+    ) -> Decision:
+        """The final answer for one call: rules first, then the mode's default.
+
+        Deny rules win in every mode, yolo included. Plan mode refuses anything
+        not read-only whatever the allow list says.
+        """
+        if mode not in MODES:
+            raise UsageError(f"unknown permission mode {mode!r}; choose one of {', '.join(MODES)}")
+        read_only = tool in READ_ONLY_TOOLS if read_only is None else read_only
+        found = self.check(tool, arguments, workspace_root)
+        if found and found.verdict == "deny":
+            return found
+        if not tool_allowed_in_mode(tool, read_only, mode):
+            return Decision("deny", None, "mode", f"{tool} is not available in plan mode")
+        if mode == "yolo":
+            if found and found.verdict == "allow":
+                return found
+            return Decision("allow", None, "mode", "allowed by --permission-mode yolo")
+        if found and found.verdict == "ask":
+            return found
+        protected = self._protected_write(tool, arguments, workspace_root, read_only)
+        if protected and not (found and _names_dir(found.rule, protected.rule)):
+            return protected
+        if found:
+            return found
+        return Decision(mode_default(tool, read_only, mode), None, "mode")
+
+    # --- helpers -----------------------------------------------------------------
+
+    def _protected_write(
+        self, tool: str, arguments: dict[str, Any], root: Path, read_only: bool
+    ) -> Decision | None:
+        if read_only:
+            return None
+        call = _Call(tool, arguments, Path(os.path.realpath(root)), self.fold_case)
+        for name in PROTECTED_DIRS:
+            if call.any_path_matches(f"{name}/**"):
+                return Decision(
+                    "ask",
+                    f"{tool}({name}/**)",
+                    "built-in",
+                    f"{name}/ decides what runs next time, so writing it needs a person",
+                )
+        return None
+
+
+def _names_dir(rule: str | None, protected: str | None) -> bool:
+    """An allow rule that itself names the protected directory lifts the protection."""
+    if not rule or not protected:
+        return False
+    name = protected[protected.index("(") + 1 :].split("/")[0]
+    return name in rule
+
+
+def mode_default(tool: str, read_only: bool, mode: str) -> Verdict:
+    """What happens to a call no rule matched."""
+    if mode == "yolo" or read_only:
+        return "allow"
+    if mode == "plan":
+        return "deny"
+    if tool in EDIT_TOOLS or tool == "spawn_agents":
+        return "allow"  # file tools are confined to the root; sub-agents face the same rules
+    return "ask"
+
+
+def tool_allowed_in_mode(tool_name: str, read_only: bool, mode: str) -> bool:
+    """Whether the tool is offered to the model at all (plan mode: read-only tools only)."""
+    return read_only or mode != "plan"
+
+
+@functools.lru_cache(maxsize=64)
+def fs_folds_case(path: Path) -> bool:
+    """True when the filesystem holding `path` treats `A` and `a` as one name."""
+    probe = path
+    while probe != probe.parent and probe.name.lower() == probe.name.upper():
+        probe = probe.parent
+    if probe == probe.parent:
+        return False
+    swapped = probe.with_name(probe.name.swapcase())
+    try:
+        return swapped.exists() and os.path.samefile(probe, swapped)
+    except OSError:
+        return False
+
+
+# --- matching ----------------------------------------------------------------------
+
+
+class _Call:
+    """One tool call seen as the strings rules are matched against."""
+
+    def __init__(self, tool: str, arguments: dict[str, Any], root: Path, fold: bool) -> None:
+        self.tool = tool
+        self.root = root
+        self.fold = fold
+        self.shell = tool == "run_shell"
+        self.paths: list[tuple[str, ...]] = []
+        self.text: str | None = None
+        if self.shell:
+            command = str(arguments.get("command", ""))
+            self.whole = [command.strip(), " ".join(command.split())]
+            self.parts = split_commands(command) or [""]
+        else:
+            self.paths = [_normalise(v, root, fold) for v in _path_values(arguments)]
+            self.text = _first_string(arguments)
+
+    def any_part_matches(self, spec: str | None) -> bool:
+        if spec is None:
+            return True
+        if self.shell:
+            return any(_command_matches(spec, c) for c in [*self.whole, *self.parts])
+        if self.paths:
+            return self.any_path_matches(spec)
+        return self.text is not None and bool(_glob_regex(spec, spans=True).fullmatch(self.text))
+
+    def all_parts_match(self, specs: list[str | None]) -> bool:
+        if None in specs:
+            return True
+        if self.shell:
+            if (
+                any(_command_matches(s, c) for s in specs for c in self.whole)
+                and len(self.parts) == 1
+            ):
+                return True
+            return all(any(_command_matches(s, c) for s in specs) for c in self.parts)
+        if self.paths:
+            return all(any(self._path_matches(s, p) for s in specs) for p in self.paths)
+        return self.any_part_matches_any(specs)
+
+    def any_part_matches_any(self, specs: Iterable[str | None]) -> bool:
+        return any(self.any_part_matches(s) for s in specs)
+
+    def any_path_matches(self, spec: str) -> bool:
+        return any(self._path_matches(spec, p) for p in self.paths)
+
+    def _path_matches(self, spec: str, forms: tuple[str, ...]) -> bool:
+        pattern = _path_regex(_normalise_rule(spec, self.root, self.fold))
+        return any(pattern.fullmatch(form) for form in forms)
+
+
+def _command_matches(spec: str, command: str) -> bool:
+    if spec.endswith(":*"):
+        prefix = spec[:-2].rstrip()
+        regex = _glob_regex(prefix, spans=True)
+        words = command.split(" ")
+        return any(regex.fullmatch(" ".join(words[:n])) for n in range(1, len(words) + 1))
+    regex = _glob_regex(spec, spans=True)
+    if regex.fullmatch(command):
+        return True
+    head, _, rest = command.partition(" ")
+    base = os.path.basename(head)
+    return base != head and regex.fullmatch(f"{base} {rest}".strip()) is not None
+
+
+def _path_values(arguments: Any) -> Iterator[str]:
+    """Every path-like argument, nested lists of tasks included (spawn_agents)."""
+    if isinstance(arguments, dict):
+        for key, value in arguments.items():
+            if key in PATH_KEYS and isinstance(value, str):
+                yield value
+            elif key in PATH_LIST_KEYS and isinstance(value, list):
+                yield from (v for v in value if isinstance(v, str))
+            elif isinstance(value, (dict, list)):
+                yield from _path_values(value)
+    elif isinstance(arguments, list):
+        for item in arguments:
+            yield from _path_values(item)
+
+
+def _first_string(arguments: dict[str, Any]) -> str | None:
+    return next((v for v in arguments.values() if isinstance(v, str)), None)
+
+
+def _normalise(value: str, root: Path, fold: bool) -> tuple[str, ...]:
+    """(absolute real path, path relative to root if inside) — or the URL as given."""
+    if _URL.match(value):
+        return (value,)
+    candidate = os.path.expanduser(value)
+    if not os.path.isabs(candidate):
+        candidate = os.path.join(root, candidate)
+    real = os.path.realpath(candidate)
+    forms = [real]
+    root_text = str(root)
+    if real == root_text:
+        forms.append(".")
+    elif real.startswith(root_text.rstrip("/") + "/"):
+        forms.append(real[len(root_text.rstrip("/")) + 1 :])
+    return tuple(f.casefold() for f in forms) if fold else tuple(forms)
+
+
+def _normalise_rule(spec: str, root: Path, fold: bool) -> str:
+    """A rule path in the form the call's paths take: `~` expanded, real prefix."""
+    if _URL.match(spec):
+        return spec
+    text = os.path.expanduser(spec)
+    if os.path.isabs(text):
+        literal, glob = _split_literal(text)
+        text = os.path.realpath(literal) + glob if literal else text
+    else:
+        while text.startswith("./"):
+            text = text[2:]
+        literal, glob = _split_literal(text)
+        if ".." in literal.split("/"):
+            text = os.path.realpath(os.path.join(root, literal)) + glob
+    text = text.rstrip("/") or text
+    return text.casefold() if fold else text
+
+
+def _split_literal(text: str) -> tuple[str, str]:
+    """`/a/b/*.py` -> (`/a/b`, `/*.py`): the directories before the first glob character."""
+    first = min((text.find(c) for c in "*?[" if c in text), default=-1)
+    if first < 0:
+        return text, ""
+    cut = text.rfind("/", 0, first)
+    return (text[:cut], text[cut:]) if cut > 0 else ("", text)
+
+
+@functools.lru_cache(maxsize=512)
+def _glob_regex(pattern: str, *, spans: bool) -> re.Pattern[str]:
+    """`*` matches anything (spans=True) or anything but `/`; `?` one character."""
+    star = ".*" if spans else "[^/]*"
+    out = []
+    for ch in pattern:
+        if ch == "*":
+            out.append(star)
+        elif ch == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+    return re.compile("".join(out), re.DOTALL)
+
+
+@functools.lru_cache(maxsize=512)
+def _path_regex(pattern: str) -> re.Pattern[str]:
+    """Path glob: `**` spans directories, `*` and `?` do not; a directory covers its contents."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("(?:/.*)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    if not pattern.endswith(("*", "/**")):
+        out.append("(?:/.*)?")
+    return re.compile("".join(out), re.DOTALL)

@@ -1,0 +1,209 @@
+"""A bubblewrap jail for shell commands the model asks for.
+
+Inside it the whole filesystem is visible but read-only; only the agent's root
+(the project, or a sub-agent's worktree) is writable, /tmp is a private empty
+tmpfs, the repository's `.git` and `.kimicode` stay read-only, well-known
+credential stores and host service sockets (docker, D-Bus, /run/user) are
+hidden, capabilities are dropped, the API key variables are unset, and the
+network is cut off unless `[sandbox] network = true`.
+
+`probe_sandbox` checks once per process that bwrap can really start here
+(containers and AppArmor profiles often forbid the namespaces it needs) and
+picks flags that work; with `mode = "auto"` a failure is one warning and an
+unsandboxed shell, with `mode = "required"` it is an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kimicode.config import SandboxSettings
+from kimicode.errors import UsageError
+
+SECRET_ENV_VARS = ("KIMICODE_API_KEY", "MOONSHOT_API_KEY", "OPENAI_API_KEY")
+"""Never passed to a command the model runs."""
+HIDDEN_HOME_PATHS = (
+    ".ssh",
+    ".gnupg",
+    ".aws",
+    ".azure",
+    ".kube",
+    ".docker",
+    ".netrc",
+    ".git-credentials",
+    ".pypirc",
+    ".config/gcloud",
+    ".config/gh",
+    ".config/kimicode",
+)
+"""Credential stores a build does not need; covered by an empty tmpfs (or /dev/null).
+
+Sockets matter even with the network off: a unix socket on a read-only
+filesystem still connects."""
+HIDDEN_SYSTEM_PATHS = (
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/podman",
+    "/run/containerd",
+    "/run/dbus",
+    "/var/run/dbus",
+)
+"""Host services a command could ask to run something outside the jail (plus the
+user's /run/user/<uid>: session bus, systemd --user, agent sockets)."""
+READ_ONLY_IN_ROOT = (".git", ".kimicode")
+"""Inside the writable root, still read-only: history, and what runs next time."""
+
+_FLAG_SETS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("--unshare-user",),
+    ("--unshare-user", "--ro-bind", "/proc", "/proc"),
+)
+"""Extra flags tried in order: as is, in a user namespace, with the host /proc."""
+_probe_cache: dict[tuple[str, bool], tuple[tuple[str, ...] | None, str]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Sandbox:
+    """Builds the bwrap command line; `wrap` is what run_shell calls."""
+
+    network: bool = False
+    bwrap: str = "bwrap"
+    extra_flags: tuple[str, ...] = ()
+    """Flags the probe found necessary here (e.g. `--unshare-user`)."""
+    home: Path | None = field(default_factory=lambda: Path.home())
+    extra_hidden: tuple[str, ...] = ()
+    """More paths to hide, besides HIDDEN_HOME_PATHS and HIDDEN_SYSTEM_PATHS."""
+
+    def wrap(self, argv: list[str], root: Path) -> list[str]:
+        real_root = os.path.realpath(root)
+        # `env -u` clears the key before bwrap starts: bwrap's own environment is
+        # readable inside the jail as /proc/1/environ, so --unsetenv is not enough.
+        args = ["env"]
+        for name in SECRET_ENV_VARS:
+            args += ["-u", name]
+        args += [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev"]
+        if "/proc" not in self.extra_flags:
+            args += ["--proc", "/proc"]
+        args += [f for f in self.extra_flags if f != "--unshare-user"]
+        args += ["--tmpfs", "/tmp"]
+        args += ["--bind", real_root, real_root]
+        for name in READ_ONLY_IN_ROOT:
+            inside = os.path.join(real_root, name)
+            if os.path.isdir(inside) and not os.path.islink(inside):
+                args += ["--ro-bind", inside, inside]
+        args += self._hide_secrets(real_root)
+        if not self.network:
+            args.append("--unshare-net")
+        if "--unshare-user" in self.extra_flags:
+            args.append("--unshare-user")
+        # bwrap started by real root keeps every capability unless told otherwise, and
+        # CAP_SYS_ADMIN would let a command simply remount / read-write.
+        args += ["--cap-drop", "ALL"]
+        args += ["--unshare-pid", "--die-with-parent", "--new-session", "--chdir", real_root]
+        return [*args, "--", *argv]
+
+    def _hide_secrets(self, real_root: str) -> list[str]:
+        """Mount over credential stores and host service sockets (empty dir or /dev/null)."""
+        wanted = [*HIDDEN_SYSTEM_PATHS, f"/run/user/{os.getuid()}", *self.extra_hidden]
+        if self.home is not None:
+            wanted += [os.path.join(self.home, name) for name in HIDDEN_HOME_PATHS]
+        args: list[str] = []
+        seen: set[str] = set()
+        for path in wanted:
+            real = os.path.realpath(path)
+            if real in seen or not os.path.exists(real) or real in ("/", "/tmp"):
+                continue
+            if real_root == real or real_root.startswith(real + "/"):
+                continue  # the project lives there: hiding it would hide the project
+            seen.add(real)
+            if os.path.isdir(real):
+                args += ["--tmpfs", real]
+            else:
+                args += ["--ro-bind", "/dev/null", real]
+        return args
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxProbe:
+    sandbox: Sandbox | None
+    warning: str | None = None
+
+
+async def probe(settings: SandboxSettings) -> SandboxProbe:
+    """The sandbox to use, or None with the one warning a user should read."""
+    if settings.mode == "off":
+        return SandboxProbe(None)
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        problem = "bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt install bubblewrap)"
+        flags = None
+    else:
+        key = (bwrap, settings.network)
+        if key not in _probe_cache:
+            _probe_cache[key] = await _find_flags(bwrap, settings.network)
+        flags, problem = _probe_cache[key]
+    if flags is not None and bwrap is not None:
+        return SandboxProbe(Sandbox(network=settings.network, bwrap=bwrap, extra_flags=flags))
+    if settings.mode == "required":
+        raise UsageError(
+            f'[sandbox] mode = "required" but the sandbox cannot start: {problem}. '
+            'Install or permit bubblewrap, or set [sandbox] mode = "off" to run shell '
+            "commands unsandboxed."
+        )
+    return SandboxProbe(None, unavailable_warning(problem))
+
+
+async def probe_sandbox(
+    settings: SandboxSettings, *, warn: Callable[[str], None] | None = None
+) -> Sandbox | None:
+    """`probe`, handing its warning (if any) to `warn`."""
+    found = await probe(settings)
+    if found.warning and warn is not None:
+        warn(found.warning)
+    return found.sandbox
+
+
+def unavailable_warning(problem: str) -> str:
+    return (
+        f"shell commands run WITHOUT a sandbox: {problem}. "
+        'Set [sandbox] mode = "off" to run unsandboxed knowingly (and silence this), '
+        'or mode = "required" to refuse to run without it.'
+    )
+
+
+def scrub_env(env: Mapping[str, str]) -> dict[str, str]:
+    """A copy of `env` without the API key variables, for any command kimicode starts."""
+    return {k: v for k, v in env.items() if k not in SECRET_ENV_VARS}
+
+
+async def _find_flags(bwrap: str, network: bool) -> tuple[tuple[str, ...] | None, str]:
+    """The first extra-flag set with which a jail like ours starts, or the first error."""
+    first_error = ""
+    for flags in _FLAG_SETS:
+        sandbox = Sandbox(network=network, bwrap=bwrap, extra_flags=flags)
+        argv = sandbox.wrap(["true"], Path("/"))
+        ok, error = await _runs(argv)
+        if ok:
+            return flags, ""
+        first_error = first_error or error
+    return None, f"bwrap cannot start here ({first_error or 'unknown error'})"
+
+
+async def _runs(argv: list[str]) -> tuple[bool, str]:
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=20)
+    except (OSError, TimeoutError) as exc:
+        return False, str(exc) or type(exc).__name__
+    text = err.decode("utf-8", "replace").strip().splitlines()
+    return proc.returncode == 0, text[-1] if text else f"exit {proc.returncode}"

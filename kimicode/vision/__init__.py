@@ -1,0 +1,1 @@
+"""Seeing: images, videos, the browser, rendering pages and comparing them with designs."""
