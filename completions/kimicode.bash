@@ -5,11 +5,13 @@ _kimicode() {
         w="${COMP_WORDS[i]}"
         [[ "$w" == -* ]] && continue
         case "$path:$w" in
+            ":checkpoints") path="checkpoints" ;;
             ":config") path="config" ;;
             ":demo") path="demo" ;;
             ":replay") path="replay" ;;
             ":sessions") path="sessions" ;;
             ":swarm") path="swarm" ;;
+            ":undo") path="undo" ;;
             ":watch") path="watch" ;;
             "config:init") path="config init" ;;
             "config:show") path="config show" ;;
@@ -21,7 +23,8 @@ _kimicode() {
     done
     local words=""
     case "$path" in
-        "") words="config demo replay sessions swarm watch -p --print --model --base-url --thinking --no-thinking --swarm --no-swarm --max-agents --max-steps --max-tool-calls --image --video -C --directory --continue -c --resume --yolo --permission-mode --visual-check --no-visual-check --commit --output-format --version --help -h" ;;
+        "") words="checkpoints config demo replay sessions swarm undo watch -p --print --model --base-url --thinking --no-thinking --swarm --no-swarm --max-agents --max-steps --max-tool-calls --image --video -C --directory --continue -c --resume --yolo --permission-mode --visual-check --no-visual-check --commit --output-format --version --help -h" ;;
+        "checkpoints") words="-C --directory --help -h" ;;
         "config") words="init show --help -h" ;;
         "config init") words="-C --directory --user --help -h" ;;
         "config show") words="-C --directory --help -h" ;;
@@ -33,6 +36,7 @@ _kimicode() {
         "sessions show") words="--help -h" ;;
         "swarm") words="clean --help -h" ;;
         "swarm clean") words="-C --directory --force --help -h" ;;
+        "undo") words="-C --directory --help -h" ;;
         "watch") words="-C --directory --yolo --help -h" ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

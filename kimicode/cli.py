@@ -200,6 +200,25 @@ def demo(
 
 
 @app.command()
+def undo(
+    count: int = typer.Argument(1, min=1, help="How many change sets to undo."),
+    directory: DirOpt = None,
+) -> None:
+    """Restore the files of the last N change sets exactly as they were."""
+    from kimicode.commands import undo as run
+
+    run(directory, count)
+
+
+@app.command()
+def checkpoints(directory: DirOpt = None) -> None:
+    """List the undo points of this project, newest first."""
+    from kimicode.commands import checkpoints_list as run
+
+    run(directory)
+
+
+@app.command()
 def watch(directory: DirOpt = None, yolo: bool = typer.Option(False, "--yolo")) -> None:
     """Watch the repo and act on `AI!` / `AI?` comments."""
     from kimicode.watch_command import run_watch

@@ -105,3 +105,37 @@ def swarm_clean(directory: Path | None, force: bool) -> None:
     root = project_dir(directory)
     report = asyncio.run(clean(root, force=force))
     Console(highlight=False).print(str(report))
+
+
+def undo(directory: Path | None, count: int) -> None:
+    from kimicode.trust.checkpoints import CheckpointStore
+
+    root = project_dir(directory)
+    report = asyncio.run(CheckpointStore(root).undo(count))
+    console = Console(highlight=False)
+    if not report.checkpoints:
+        console.print("nothing to undo")
+        return
+    console.print(f"undid {len(report.checkpoints)} change set(s): {', '.join(report.checkpoints)}")
+    for path in report.restored:
+        console.print(f"  restored {path}")
+    for path in report.removed:
+        console.print(f"  removed  {path}")
+    for path in report.skipped:
+        console.print(f"  [yellow]skipped[/]  {path}")
+
+
+def checkpoints_list(directory: Path | None) -> None:
+    from kimicode.trust.checkpoints import CheckpointStore
+
+    root = project_dir(directory)
+    found = asyncio.run(CheckpointStore(root).list())
+    console = Console(highlight=False)
+    if not found:
+        console.print(f"no checkpoints for {root}")
+        return
+    table = Table("id", "when", "files", "label", box=None)
+    for cp in found:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(cp.time))
+        table.add_row(cp.id, when, str(len(cp.paths)), cp.label)
+    console.print(table)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kimicode import events as ev
+from kimicode.agent.guardrails import Checkpointer, CheckRecord, ToolHooks, checks_finish_check
 from kimicode.agent.loop import Agent, AgentResult, Budget
 from kimicode.agent.prompts import load, project_instructions
 from kimicode.config import Settings
@@ -78,6 +79,9 @@ class Session:
         self.extras["session_dir"] = self.log.dir
         self.bus.subscribe(self.log.event)
         self.tools = ToolSet(self._build_tools(extra_tools or []))
+        self.hooks = ToolHooks(settings, self.root, self.id) if ToolHooks.wanted(settings) else None
+        self.checkpointer = Checkpointer(self.root)
+        self.check_record = CheckRecord()
         self.usage_total = {"prompt_tokens": 0, "completion_tokens": 0}
         self.screenshots: list[str] = []
 
@@ -188,6 +192,8 @@ class Session:
             on_compact=self.log.compaction,
             finish_checks=self._finish_checks(bool(images or videos), images),
             extras=self.extras,
+            hooks=self.hooks,
+            checkpointer=self.checkpointer,
         )
         result = await agent.run(content)
         self.usage_total["prompt_tokens"] += result.usage.prompt_tokens
@@ -203,7 +209,14 @@ class Session:
     def _finish_checks(self, had_media: bool, images: list[Path]) -> list[Any]:
         from kimicode.vision.finish import visual_finish_check
 
-        return [visual_finish_check(self, had_media, images)]
+        self.check_record = CheckRecord()
+        checks = [
+            visual_finish_check(self, had_media, images),
+            checks_finish_check(self.settings, self.check_record),
+        ]
+        if self.hooks is not None:
+            checks.append(self.hooks.stop_check())
+        return checks
 
     async def compact(self) -> None:
         """Summarise the history now (the TUI's /compact)."""

@@ -17,14 +17,22 @@ from kimicode.replay.server import ReplayServer, replay_in_thread
 
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """No test reads or writes the developer's real config, sessions or caches."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("KIMICODE_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("KIMICODE_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    for var in ("KIMICODE_API_KEY", "MOONSHOT_API_KEY", "OPENAI_API_KEY", "KIMICODE_BASE_URL",
-                "OPENAI_BASE_URL", "KIMICODE_MODEL"):
+    for var in (
+        "KIMICODE_API_KEY",
+        "MOONSHOT_API_KEY",
+        "OPENAI_API_KEY",
+        "KIMICODE_BASE_URL",
+        "OPENAI_BASE_URL",
+        "KIMICODE_MODEL",
+    ):
         monkeypatch.delenv(var, raising=False)
     return home
 

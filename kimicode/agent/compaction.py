@@ -56,10 +56,14 @@ class Compactor:
         return estimate_messages(messages) + fixed > self.budget * self.trigger
 
     async def fit(
-        self, messages: list[Message], fixed: int = 0
+        self, messages: list[Message], fixed: int = 0, *, total: int | None = None
     ) -> tuple[list[Message], CompactionReport | None]:
-        """Return a history that fits (`fixed`: tokens of tool schemas etc.)."""
-        before = estimate_messages(messages) + fixed
+        """Return a history that fits (`fixed`: tokens of tool schemas etc.).
+
+        `total` is the history's estimate when the caller keeps it up to date,
+        so a long run does not re-count every message at every step.
+        """
+        before = (estimate_messages(messages) if total is None else total) + fixed
         if before <= self.budget * self.trigger:
             return messages, None
         goal = int(self.budget * self.target) - fixed

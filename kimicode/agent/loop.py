@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from kimicode import events as ev
 from kimicode.agent.compaction import Compactor
 from kimicode.agent.guard import RepeatGuard
-from kimicode.agent.tokens import estimate_tools
+from kimicode.agent.guardrails import Checkpointer, ToolHooks
+from kimicode.agent.tokens import estimate_message, estimate_tools
 from kimicode.config import Settings
 from kimicode.errors import KimicodeError, LimitReached, ModelError, ToolError
 from kimicode.llm.types import ChatModel, Completion, Delta, Message, ToolCall, Usage
@@ -92,6 +93,8 @@ class Agent:
         on_compact: Callable[[list[Message]], None] | None = None,
         finish_checks: list[FinishCheck] | None = None,
         extras: dict[str, Any] | None = None,
+        hooks: ToolHooks | None = None,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         self.model = model
         self.tools = tools
@@ -107,12 +110,17 @@ class Agent:
         self.record = record or (lambda _m: None)
         self.on_compact = on_compact or (lambda _m: None)
         self.finish_checks = finish_checks or []
+        self.hooks = hooks
+        self.checkpointer = checkpointer
         self.extras = {"agent_stats": self, **(extras or {})}
         self.guard = RepeatGuard(settings.agent.repeat_reminder, settings.agent.repeat_stop)
         window = settings.model.context_window
         reserve = min(settings.model.max_output_tokens, window // 4)
         self.compactor = Compactor(window, reserve=reserve, summarise=self._summarise)
         self._schemas = tools.schemas()
+        self._fixed_tokens = estimate_tools(self._schemas)
+        self._counted = 0
+        self._tokens = 0
         self.steps = 0
         self.tool_calls = 0
         self.extra_critical = 0
@@ -164,9 +172,12 @@ class Agent:
 
     async def query(self) -> Completion:
         schemas = self._schemas
-        fitted, report = await self.compactor.fit(self.messages, estimate_tools(schemas))
+        fitted, report = await self.compactor.fit(
+            self.messages, self._fixed_tokens, total=self._history_tokens()
+        )
         if report is not None:
             self.messages[:] = fitted
+            self._counted = 0
             self.on_compact(fitted)
             self.emit(
                 ev.Compacted(
@@ -224,6 +235,12 @@ class Agent:
             runnable.append(i)
             reminders[i] = reminder
         self.tool_calls += len(runnable)
+        if self.checkpointer is not None and runnable:
+            await self.checkpointer.before_turn(
+                [calls[i] for i in runnable],
+                [_loads(calls[i].arguments) for i in runnable],
+                self.steps,
+            )
         try:
             done = await asyncio.gather(*(self.call_tool(calls[i], reminders[i]) for i in runnable))
             for i, result in zip(runnable, done, strict=True):
@@ -240,11 +257,7 @@ class Agent:
 
     async def call_tool(self, call: ToolCall, reminder: str = "") -> ToolResult:
         started = time.perf_counter()
-        args: Any = None
-        try:
-            args = json.loads(call.arguments or "{}")
-        except ValueError:
-            pass
+        args = _loads(call.arguments)
         self.emit(
             ev.ToolCallStarted(
                 agent=self.name,
@@ -326,20 +339,34 @@ class Agent:
             call_id=call.id,
             extras=self.extras,
         )
+        if self.hooks is not None:
+            blocked = await self.hooks.before(self.name, call, args)
+            if blocked:
+                return _fail(f"Blocked by a hook: {blocked}")
         try:
-            return await tool.run(params, ctx)
+            result = await tool.run(params, ctx)
         except ToolError as exc:
-            return ToolResult(f"Error: {exc}", is_error=True)
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            raise
-        except LimitReached:
+            return _fail(f"Error: {exc}")
+        except (asyncio.CancelledError, KeyboardInterrupt, LimitReached):
             raise
         except Exception as exc:  # a broken tool must not end the run
-            return ToolResult(
-                f"Error: {call.name} failed: {type(exc).__name__}: {exc}", is_error=True
-            )
+            return _fail(f"Error: {call.name} failed: {type(exc).__name__}: {exc}")
+        if self.hooks is not None:
+            await self.hooks.after(self.name, call, args, result)
+        return result
 
     # --- helpers -----------------------------------------------------------------
+
+    def _history_tokens(self) -> int:
+        """The history's token estimate, counting only messages added since last time."""
+        if self._counted > len(self.messages):  # rewritten from outside (e.g. /clear)
+            self._counted = 0
+        if self._counted == 0:
+            self._tokens = 0
+        for msg in self.messages[self._counted :]:
+            self._tokens += estimate_message(msg)
+        self._counted = len(self.messages)
+        return self._tokens
 
     def _append(self, message: Message) -> None:
         self.messages.append(message)
@@ -392,6 +419,13 @@ class Agent:
             exception=exc,
             written=list(self.written),
         )
+
+
+def _loads(arguments: str) -> Any:
+    try:
+        return json.loads(arguments or "{}")
+    except ValueError:
+        return None
 
 
 def _fail(text: str) -> ToolResult:

@@ -70,7 +70,7 @@ class Workspace:
             raise ToolError(f"{self.rel(path)} is a directory") from None
 
     async def exists(self, path: Path) -> bool:
-        return path.exists()
+        return await asyncio.to_thread(path.exists)
 
     async def list_files(self) -> list[str]:
         """Every file under the root (relative, posix), .gitignore respected."""

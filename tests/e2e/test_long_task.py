@@ -23,13 +23,24 @@ def test_200_steps_never_exceed_a_small_context_window(repo: Path, replay, kimic
     ]
     server = replay(
         script(
-            ("^Summarise this coding session", [turn("Read big.txt in 20-line slices so far.",
-                                                     repeat=200)]),
+            (
+                "^Summarise this coding session",
+                [turn("Read big.txt in 20-line slices so far.", repeat=200)],
+            ),
             ("read the whole file", [*steps, turn("Read all of big.txt.")]),
         )
     )
-    res = kimicode("-p", "read the whole file in slices", "--max-steps", "250",
-                   "--output-format", "json", cwd=repo, server=server, timeout=600)
+    res = kimicode(
+        "-p",
+        "read the whole file in slices",
+        "--max-steps",
+        "250",
+        "--output-format",
+        "json",
+        cwd=repo,
+        server=server,
+        timeout=600,
+    )
     assert res.code == 0, res
     out = res.json()
     assert out["status"] == "success" and out["steps"] == 200 and out["tool_calls"] == 199
@@ -44,4 +55,6 @@ def test_200_steps_never_exceed_a_small_context_window(repo: Path, replay, kimic
     # bounded: late requests are no longer than early ones once compaction started
     assert len(agent_requests[-1]["messages"]) < 60
     # the task itself is never compacted away
-    assert all(b["messages"][1]["content"].startswith("read the whole file") for b in agent_requests)
+    assert all(
+        b["messages"][1]["content"].startswith("read the whole file") for b in agent_requests
+    )

@@ -12,7 +12,10 @@ EDIT_SCRIPT = script(
     (
         "add a --verbose flag",
         [
-            turn(reasoning_content="Look at cli.py first.", tool_calls=[call("read_file", path="cli.py")]),
+            turn(
+                reasoning_content="Look at cli.py first.",
+                tool_calls=[call("read_file", path="cli.py")],
+            ),
             turn(
                 tool_calls=[
                     call(
@@ -54,12 +57,23 @@ def test_edit_task_edits_the_file_and_prints_only_the_answer(repo: Path, replay,
 
 def test_json_output_has_exactly_the_documented_fields(repo: Path, replay, kimicode) -> None:
     server = replay(EDIT_SCRIPT)
-    res = kimicode("-p", "add a --verbose flag", "--yolo", "--output-format", "json",
-                   cwd=repo, server=server)
+    res = kimicode(
+        "-p", "add a --verbose flag", "--yolo", "--output-format", "json", cwd=repo, server=server
+    )
     assert res.code == 0, res
     out = res.json()
-    assert set(out) == {"status", "result", "session_id", "usage", "steps", "tool_calls",
-                        "critical_steps", "agents", "duration_s", "error"}
+    assert set(out) == {
+        "status",
+        "result",
+        "session_id",
+        "usage",
+        "steps",
+        "tool_calls",
+        "critical_steps",
+        "agents",
+        "duration_s",
+        "error",
+    }
     assert out["status"] == "success" and out["error"] is None
     assert out["result"] == "Added a --verbose flag to cli.py and ran it."
     assert out["steps"] == 4 and out["tool_calls"] == 3 and out["critical_steps"] == 4
@@ -69,8 +83,15 @@ def test_json_output_has_exactly_the_documented_fields(repo: Path, replay, kimic
 
 def test_stream_json_prints_events_then_the_result(repo: Path, replay, kimicode) -> None:
     server = replay(EDIT_SCRIPT)
-    res = kimicode("-p", "add a --verbose flag", "--yolo", "--output-format", "stream-json",
-                   cwd=repo, server=server)
+    res = kimicode(
+        "-p",
+        "add a --verbose flag",
+        "--yolo",
+        "--output-format",
+        "stream-json",
+        cwd=repo,
+        server=server,
+    )
     assert res.code == 0, res
     lines = [json.loads(line) for line in res.stdout.splitlines()]
     types = [line["type"] for line in lines]
@@ -131,10 +152,14 @@ def test_path_escapes_are_refused(repo: Path, replay, kimicode, tmp_path: Path) 
             (
                 "escape",
                 [
-                    turn(tool_calls=[call("read_file", path="../secret.txt"),
-                                     call("read_file", path=str(secret)),
-                                     call("read_file", path="link"),
-                                     call("write_file", path="../evil.txt", content="x")]),
+                    turn(
+                        tool_calls=[
+                            call("read_file", path="../secret.txt"),
+                            call("read_file", path=str(secret)),
+                            call("read_file", path="link"),
+                            call("write_file", path="../evil.txt", content="x"),
+                        ]
+                    ),
                     turn("Could not."),
                 ],
             )
@@ -150,10 +175,19 @@ def test_path_escapes_are_refused(repo: Path, replay, kimicode, tmp_path: Path) 
     assert not (tmp_path / "evil.txt").exists()
 
 
-def test_shell_without_yolo_is_denied_and_the_model_is_told_why(repo: Path, replay, kimicode) -> None:
+def test_shell_without_yolo_is_denied_and_the_model_is_told_why(
+    repo: Path, replay, kimicode
+) -> None:
     server = replay(
-        script(("run it", [turn(tool_calls=[call("run_shell", command="touch ran.txt")]),
-                           turn("It was denied.")]))
+        script(
+            (
+                "run it",
+                [
+                    turn(tool_calls=[call("run_shell", command="touch ran.txt")]),
+                    turn("It was denied."),
+                ],
+            )
+        )
     )
     res = kimicode("-p", "run it", cwd=repo, server=server)
     assert res.code == 0, res
@@ -168,15 +202,21 @@ def test_allow_rule_in_project_config_lets_a_command_run(repo: Path, replay, kim
         '[permissions]\nallow = ["run_shell(touch *)"]\n'
     )
     server = replay(
-        script(("run it", [turn(tool_calls=[call("run_shell", command="touch ran.txt")]),
-                           turn("Done.")]))
+        script(
+            (
+                "run it",
+                [turn(tool_calls=[call("run_shell", command="touch ran.txt")]), turn("Done.")],
+            )
+        )
     )
     res = kimicode("-p", "run it", cwd=repo, server=server)
     assert res.code == 0, res
     assert (repo / "ran.txt").exists()
 
 
-def test_rate_limit_is_retried_and_server_errors_end_with_exit_75(repo: Path, replay, kimicode) -> None:
+def test_rate_limit_is_retried_and_server_errors_end_with_exit_75(
+    repo: Path, replay, kimicode
+) -> None:
     flaky = replay(
         script(("hello", [turn("Hi there.", fault={"status": 429, "retry_after": 0, "times": 2})]))
     )
@@ -197,8 +237,9 @@ def test_max_steps_limit_exits_1_with_status_limit(repo: Path, replay, kimicode)
     server = replay(
         script(("loop", [turn(tool_calls=[call("glob", pattern=f"*{i}*")]) for i in range(5)]))
     )
-    res = kimicode("-p", "loop", "--max-steps", "3", "--output-format", "json",
-                   cwd=repo, server=server)
+    res = kimicode(
+        "-p", "loop", "--max-steps", "3", "--output-format", "json", cwd=repo, server=server
+    )
     assert res.code == 1, res
     out = res.json()
     assert out["status"] == "limit" and "max-steps" in out["error"] and out["steps"] == 3
@@ -219,15 +260,20 @@ def test_repeated_identical_calls_get_a_reminder_then_a_stop(repo: Path, replay,
 def test_continue_and_resume_carry_the_history(repo: Path, replay, kimicode) -> None:
     server = replay(
         script(
-            ("first question", [turn("First answer."),
-                                turn("Second answer.",
-                                     expect={"last_message_contains": "second question"})]),
+            (
+                "first question",
+                [
+                    turn("First answer."),
+                    turn("Second answer.", expect={"last_message_contains": "second question"}),
+                ],
+            ),
         )
     )
     first = kimicode("-p", "first question", "--output-format", "json", cwd=repo, server=server)
     assert first.code == 0, first
-    second = kimicode("-p", "second question", "--continue", "--output-format", "json",
-                      cwd=repo, server=server)
+    second = kimicode(
+        "-p", "second question", "--continue", "--output-format", "json", cwd=repo, server=server
+    )
     assert second.code == 0, second
     assert second.json()["session_id"] == first.json()["session_id"]
     last = requests_of(server)[-1]["messages"]
@@ -241,38 +287,65 @@ def test_continue_and_resume_carry_the_history(repo: Path, replay, kimicode) -> 
     assert bad.code == 2 and "no session" in bad.stderr
 
 
-def test_a_session_cut_off_mid_tool_call_resumes_cleanly(repo: Path, replay, kimicode,
-                                                        isolated_dirs: Path) -> None:
+def test_a_session_cut_off_mid_tool_call_resumes_cleanly(
+    repo: Path, replay, kimicode, isolated_dirs: Path
+) -> None:
     sessions = isolated_dirs / "data" / "sessions"
     sessions.mkdir(parents=True)
     lines = [
         {"kind": "meta", "id": "cut", "cwd": str(repo), "model": "kimi-k2.5", "t": 1.0},
         {"kind": "message", "message": {"role": "system", "content": "sys"}},
         {"kind": "message", "message": {"role": "user", "content": "long job"}},
-        {"kind": "message", "message": {
-            "role": "assistant", "reasoning_content": "",
-            "tool_calls": [{"id": "c1", "type": "function",
-                            "function": {"name": "run_shell", "arguments": "{\"command\": \"sleep 99\"}"}}]}},
+        {
+            "kind": "message",
+            "message": {
+                "role": "assistant",
+                "reasoning_content": "",
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "run_shell", "arguments": '{"command": "sleep 99"}'},
+                    }
+                ],
+            },
+        },
     ]
-    (sessions / "cut.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines) + '{"kind": "mess')
+    (sessions / "cut.jsonl").write_text(
+        "".join(json.dumps(x) + "\n" for x in lines) + '{"kind": "mess'
+    )
     server = replay(script(("long job", [turn("Resumed fine.")])))
     res = kimicode("-p", "go on", "--resume", "cut", cwd=repo, server=server)
     assert res.code == 0, res
     messages = requests_of(server)[-1]["messages"]
     tool = [m for m in messages if m["role"] == "tool"]
-    assert tool == [{"role": "tool", "tool_call_id": "c1",
-                     "content": "interrupted: the session ended before this tool call finished"}]
+    assert tool == [
+        {
+            "role": "tool",
+            "tool_call_id": "c1",
+            "content": "interrupted: the session ended before this tool call finished",
+        }
+    ]
 
 
-def test_api_key_is_never_written_to_the_session(repo: Path, replay, kimicode,
-                                                 isolated_dirs: Path) -> None:
+def test_api_key_is_never_written_to_the_session(
+    repo: Path, replay, kimicode, isolated_dirs: Path
+) -> None:
     server = replay(EDIT_SCRIPT)
-    res = kimicode("-p", "add a --verbose flag", "--yolo", cwd=repo, server=server,
-                   env={"KIMICODE_API_KEY": "sk-very-secret-key-123456"})
+    res = kimicode(
+        "-p",
+        "add a --verbose flag",
+        "--yolo",
+        cwd=repo,
+        server=server,
+        env={"KIMICODE_API_KEY": "sk-very-secret-key-123456"},
+    )
     assert res.code == 0, res
     for path in (isolated_dirs / "data").rglob("*"):
         if path.is_file():
             assert "sk-very-secret-key-123456" not in path.read_text(errors="replace")
-    shown = kimicode("config", "show", cwd=repo, env={"KIMICODE_API_KEY": "sk-very-secret-key-123456"})
+    shown = kimicode(
+        "config", "show", cwd=repo, env={"KIMICODE_API_KEY": "sk-very-secret-key-123456"}
+    )
     assert "sk-very-secret-key-123456" not in shown.stdout
     assert "env KIMICODE_API_KEY" in shown.stdout
