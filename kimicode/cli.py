@@ -194,7 +194,7 @@ def demo(
     max_agents: int = typer.Option(8, min=1, max=100),
 ) -> None:
     """Run a real swarm on a sample project with the bundled replay model (no key needed)."""
-    from kimicode.demo import run_demo
+    from kimicode.demo.run import run_demo
 
     raise typer.Exit(run_demo(keep, max_agents))
 

@@ -31,6 +31,8 @@ class RunOutcome:
     agents: list[dict[str, Any]] = field(default_factory=list)
     swarm_problems: list[str] = field(default_factory=list)
     screenshots: list[str] = field(default_factory=list)
+    sub_totals: dict[str, int] = field(default_factory=dict)
+    """Steps, tool calls and tokens of every sub-agent together."""
 
     @property
     def status(self) -> str:
@@ -84,6 +86,7 @@ class Session:
         self.check_record = CheckRecord()
         self.usage_total = {"prompt_tokens": 0, "completion_tokens": 0}
         self.screenshots: list[str] = []
+        self.started = False
 
     # --- parts -------------------------------------------------------------------
 
@@ -115,13 +118,17 @@ class Session:
         return [t for t in self.tools if t.name != "spawn_agents"]
 
     async def repo_summary(self, task: str, budget: int = 1_000) -> str:
-        """A short map of the repository for a sub-agent's first message."""
+        """A map of the repository's important files and symbols, ranked for `task`."""
+        from kimicode.repo.repomap import RepoMap
+
+        repo_map = RepoMap(self.root)
         try:
-            from kimicode.repo.repomap import RepoMap
-        except ImportError:
-            files = await self.workspace.list_files()
-            return "\n".join(files[:200])
-        return await RepoMap(self.root).render(task, token_budget=budget)
+            return await repo_map.render(task, token_budget=budget)
+        except Exception as exc:  # a map is a help, never a reason to fail
+            self.bus(ev.Notice(level="warning", message=f"repo map unavailable: {exc}"))
+            return ""
+        finally:
+            repo_map.close()
 
     def _build_tools(self, extra: list[Tool]) -> list[Tool]:
         tools: list[Tool] = [*core_tools(), *_vision_tools(), *extra]
@@ -145,7 +152,8 @@ class Session:
 
     # --- running -----------------------------------------------------------------
 
-    def start(self) -> None:
+    async def start(self, task: str = "") -> None:
+        """Announce the session; a new one gets its system prompt and the repo map."""
         self.bus(
             ev.SessionStarted(
                 session_id=self.id,
@@ -155,9 +163,14 @@ class Session:
             )
         )
         if not self.history:
-            system = {"role": "system", "content": self.system_prompt()}
+            prompt = self.system_prompt()
+            repo_map = await self.repo_summary(task, budget=2_000)
+            if repo_map.strip():
+                prompt += f"\n\n# Repository map (most relevant files and symbols)\n\n{repo_map}"
+            system = {"role": "system", "content": prompt}
             self.history.append(system)
             self.log.message(system)
+        self.started = True
 
     async def run(
         self,
@@ -169,8 +182,8 @@ class Session:
         from kimicode.agent.attachments import build_user_content, mentioned_media
 
         started = time.perf_counter()
-        if not self.history:
-            self.start()
+        if not self.started:
+            await self.start(prompt)
         more_images, more_videos = mentioned_media(prompt, self.root)
         images = [*(images or []), *more_images]
         videos = [*(videos or []), *more_videos]
@@ -179,6 +192,12 @@ class Session:
         self.bus(ev.UserMessage(text=prompt, attachments=[str(p) for p in images + videos]))
         self.extras["swarm_agents"] = []
         self.extras["swarm_problems"] = []
+        self.extras["swarm_totals"] = {
+            "steps": 0,
+            "tool_calls": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+        }
         agent = Agent(
             model=self.model,
             tools=self.tools,
@@ -202,6 +221,7 @@ class Session:
             agent=result,
             duration_s=time.perf_counter() - started,
             agents=list(self.extras["swarm_agents"]),
+            sub_totals=dict(self.extras["swarm_totals"]),
             swarm_problems=list(self.extras["swarm_problems"]),
             screenshots=list(self.screenshots),
         )
@@ -259,13 +279,17 @@ class Session:
 
     def result_event(self, outcome: RunOutcome) -> ev.RunResult:
         res = outcome.agent
+        sub = outcome.sub_totals
+        usage = res.usage.to_dict()
+        for key in usage:
+            usage[key] += sub.get(key, 0)
         return ev.RunResult(
             status=outcome.status,
             result=res.result,
             session_id=self.id,
-            usage=res.usage.to_dict(),
-            steps=res.steps,
-            tool_calls=res.tool_calls,
+            usage=usage,
+            steps=res.steps + sub.get("steps", 0),
+            tool_calls=res.tool_calls + sub.get("tool_calls", 0),
             critical_steps=res.critical_steps,
             agents=outcome.agents,
             duration_s=round(outcome.duration_s, 3),

@@ -1,0 +1,92 @@
+"""Committing what a sub-agent did: its own files on its branch, the rest only reported.
+
+Everything is measured against the base commit, not the branch's HEAD, so
+commits the agent made itself through the shell change nothing about what
+counts as its work: the committed tree is the base plus the agent's changes to
+the files it owns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kimicode.swarm import manifest
+from kimicode.swarm.gitops import git, git_text, identity_env, split_z
+from kimicode.swarm.shared import is_shared, shared_paths
+from kimicode.swarm.worktrees import AgentWorktree
+from kimicode.tools.workspace import Workspace
+
+NO_SIGN = ("-c", "commit.gpgSign=false")
+LITERAL = {"GIT_LITERAL_PATHSPECS": "1"}
+
+
+@dataclass(slots=True)
+class AgentCommit:
+    worktree: AgentWorktree
+    commit: str | None
+    """The branch's new tip, or None when the agent changed none of its files."""
+    message: str
+    changed: list[str] = field(default_factory=list)
+    """Owned files changed, added or deleted (relative, posix)."""
+    outside: list[str] = field(default_factory=list)
+    """Files changed that the agent does not own: reported, never committed or merged."""
+    diffstat: str = ""
+
+    @property
+    def agent(self) -> str:
+        return self.worktree.agent
+
+    @property
+    def branch(self) -> str:
+        return self.worktree.branch
+
+    @property
+    def base(self) -> str:
+        return self.worktree.base
+
+
+async def commit_agent_work(wt: AgentWorktree, owned: list[str], message: str) -> AgentCommit:
+    """Stage everything, keep only owned changes, commit them on the agent's branch."""
+    cwd = wt.path
+    await git(cwd, "add", "-A", "--", ".")
+    staged = split_z(
+        await git(cwd, "diff", "--cached", "--no-renames", "--name-only", "-z", wt.base)
+    )
+    ownership = Workspace(cwd, owned=owned)
+    shared = shared_paths(wt)
+    changed, outside, unstage = [], [], []
+    for rel in staged:
+        if is_shared(rel, shared):
+            unstage.append(rel)
+        elif ownership.is_owned(rel):
+            changed.append(rel)
+        else:
+            outside.append(rel)
+            unstage.append(rel)
+    if unstage:
+        # Reset those index entries to the base version (dropping ones the base lacks).
+        pathspecs = ("\0".join(unstage) + "\0").encode("utf-8", "surrogateescape")
+        await git(cwd, "reset", "-q", "--pathspec-from-file=-", "--pathspec-file-nul",
+                  wt.base, input=pathspecs, env=LITERAL)  # fmt: skip
+    commit = None
+    if changed:
+        commit = await _commit_index(wt, message)
+    await manifest.update_agent(
+        wt.repo_root, wt.run_id, wt.agent,
+        status="committed" if commit else "unchanged", commit=commit,
+    )  # fmt: skip
+    diffstat = await git_text(cwd, "diff", "--stat", wt.base, commit) if commit else ""
+    return AgentCommit(wt, commit, message, sorted(changed), sorted(outside), diffstat)
+
+
+async def _commit_index(wt: AgentWorktree, message: str) -> str:
+    cwd = wt.path
+    tree = await git_text(cwd, "write-tree")
+    head = await git_text(cwd, "rev-parse", "HEAD")
+    if tree == await git_text(cwd, "rev-parse", f"{head}^{{tree}}"):
+        return head  # the agent committed exactly this itself
+    env = await identity_env(Path(wt.repo_root))
+    sha = await git_text(cwd, *NO_SIGN, "commit-tree", tree, "-p", head, "-m", message, env=env)
+    await git(cwd, "update-ref", "-m", "kimicode: agent work", "HEAD", sha, head)
+    return sha

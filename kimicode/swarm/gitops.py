@@ -1,0 +1,180 @@
+"""Async git: one subprocess per command, retried when another git holds a lock.
+
+The swarm runs up to a hundred agents at once, so git commands are plain
+asyncio subprocesses rather than gitpython calls through `asyncio.to_thread`:
+the default thread pool has `cpu_count + 4` workers, which would queue a
+hundred parallel worktree creations behind a handful of threads, and a
+gitpython call spawns the same `git` process underneath anyway. gitpython is
+used where it is the simpler tool (finding a repository's top directory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from kimicode.errors import KimicodeError
+
+LOCK_MARKERS = (".lock': File exists", "Unable to create", "cannot lock ref", "is locked")
+FALLBACK_NAME = "kimicode"
+FALLBACK_EMAIL = "kimicode@localhost"
+
+
+class GitError(KimicodeError):
+    """A git command failed; the message carries the command and git's own words."""
+
+    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
+        self.args_ = list(args)
+        self.returncode = returncode
+        self.stderr = stderr
+        super().__init__(f"git {' '.join(args)} failed ({returncode}): {stderr.strip()}")
+
+
+def git_env(extra: Mapping[str, str] | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    env["LC_ALL"] = "C"
+    if extra:
+        env.update(extra)
+    return env
+
+
+async def git(
+    cwd: Path | str,
+    *args: str,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    retries: int = 8,
+) -> bytes:
+    """Run `git args` in `cwd` and return stdout; retry while a lock file is in the way."""
+    delay = 0.01
+    for attempt in range(retries + 1):
+        proc = await asyncio.create_subprocess_exec(
+            "git",
+            *args,
+            cwd=str(cwd),
+            env=git_env(env),
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            out, err = await proc.communicate(input)
+        except asyncio.CancelledError:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            raise
+        if proc.returncode == 0 or not check:
+            return out
+        text = err.decode("utf-8", "replace")
+        if attempt < retries and any(m in text for m in LOCK_MARKERS):
+            await asyncio.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.5)
+            continue
+        raise GitError(args, proc.returncode or 1, text)
+    raise AssertionError("unreachable")
+
+
+def git_sync(
+    cwd: Path | str,
+    *args: str,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> bytes:
+    """The blocking twin of `git`, for code that already runs in a worker thread."""
+    proc = subprocess.run(
+        ["git", *args], cwd=str(cwd), env=git_env(env), input=input, capture_output=True
+    )
+    if proc.returncode != 0:
+        raise GitError(args, proc.returncode, proc.stderr.decode("utf-8", "replace"))
+    return proc.stdout
+
+
+async def git_text(cwd: Path | str, *args: str, **kw) -> str:
+    return (await git(cwd, *args, **kw)).decode("utf-8", "surrogateescape").strip()
+
+
+def split_z(out: bytes) -> list[str]:
+    """NUL-separated git output as strings (paths keep undecodable bytes)."""
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+async def repo_toplevel(path: Path) -> Path:
+    """The top directory of the repository containing `path` (real path)."""
+    import git as gitpython
+
+    def find() -> str:
+        repo = gitpython.Repo(path, search_parent_directories=True)
+        try:
+            return str(repo.working_tree_dir)
+        finally:
+            repo.close()
+
+    try:
+        top = await asyncio.to_thread(find)
+    except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
+        raise KimicodeError(f"{path} is not inside a git repository") from None
+    return Path(await asyncio.to_thread(os.path.realpath, top))
+
+
+_identity_cache: dict[str, dict[str, str]] = {}
+
+
+async def identity_env(repo_root: Path) -> dict[str, str]:
+    """Author/committer variables when the repo has no identity configured, else {}."""
+    key = str(repo_root)
+    if key not in _identity_cache:
+        name = await git(repo_root, "config", "user.name", check=False)
+        email = await git(repo_root, "config", "user.email", check=False)
+        env: dict[str, str] = {}
+        if not name.strip():
+            env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = FALLBACK_NAME
+        if not email.strip():
+            env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = FALLBACK_EMAIL
+        _identity_cache[key] = env
+    return dict(_identity_cache[key])
+
+
+async def resolve_commit(repo_root: Path, rev: str) -> str | None:
+    out = await git(repo_root, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}", check=False)
+    return out.decode().strip() or None
+
+
+_tree_cache: dict[tuple[str, str], asyncio.Task[dict[str, tuple[str, str]]]] = {}
+
+
+async def tree_entries(repo_root: Path, commit: str) -> dict[str, tuple[str, str]]:
+    """path -> (mode, blob sha) for every file of `commit`.
+
+    Cached per commit (commits never change) and shared by concurrent callers, so a
+    hundred agents created at once list the base tree once. Callers must not mutate it.
+    """
+    key = (str(repo_root), commit)
+    task = _tree_cache.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        if len(_tree_cache) > 16:
+            _tree_cache.clear()
+        task = asyncio.ensure_future(_list_tree(repo_root, commit))
+        _tree_cache[key] = task
+    try:
+        return await asyncio.shield(task)
+    except Exception:
+        _tree_cache.pop(key, None)
+        raise
+
+
+async def _list_tree(repo_root: Path, commit: str) -> dict[str, tuple[str, str]]:
+    out = await git(repo_root, "ls-tree", "-r", "-z", "--full-tree", commit)
+    entries: dict[str, tuple[str, str]] = {}
+    for record in split_z(out):
+        meta, path = record.split("\t", 1)
+        mode, kind, sha = meta.split(" ")
+        if kind != "commit":  # a submodule has no file content to serve
+            entries[path] = (mode, sha)
+    return entries

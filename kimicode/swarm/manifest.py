@@ -1,0 +1,172 @@
+"""Where a run's worktrees live, and the small JSON record that lets it be found again.
+
+Worktrees sit in the user's cache directory (never inside the project, so the
+main agent's glob and grep do not see them), keyed by repository:
+``<cache>/worktrees/<repo-key>/<run_id>/<agent>``. Each run keeps a manifest
+at ``<cache>/runs/<repo-key>/<run_id>.json`` that is rewritten (atomically) as
+the run progresses, so an interrupted run can be found and cleaned up.
+`KIMICODE_CACHE_DIR` moves the whole cache (tests point it into a temp dir).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+CACHE_ENV = "KIMICODE_CACHE_DIR"
+
+
+def cache_root() -> Path:
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("kimicode"))
+
+
+def repo_key(repo_root: Path) -> str:
+    """`<name>-<hash of the real path>`: readable, and unique per checkout."""
+    real = os.path.realpath(repo_root)
+    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(real).name) or "repo"
+    return f"{name[:40]}-{digest}"
+
+
+def worktrees_dir(repo_root: Path) -> Path:
+    return cache_root() / "worktrees" / repo_key(repo_root)
+
+
+def worktree_path(repo_root: Path, run_id: str, agent: str) -> Path:
+    return worktrees_dir(repo_root) / run_id / agent
+
+
+def runs_dir(repo_root: Path) -> Path:
+    return cache_root() / "runs" / repo_key(repo_root)
+
+
+def manifest_path(repo_root: Path, run_id: str) -> Path:
+    return runs_dir(repo_root) / f"{run_id}.json"
+
+
+@dataclass(slots=True)
+class AgentRecord:
+    branch: str
+    worktree: str
+    status: str = "created"
+    """created · committed · unchanged · merged · conflict · failed"""
+    merged: bool = False
+    removed: bool = False
+    """The worktree directory is gone (the branch may remain)."""
+    commit: str | None = None
+
+
+@dataclass(slots=True)
+class RunManifest:
+    run_id: str
+    repo: str
+    base: str
+    base_ref: str | None = None
+    pid: int = field(default_factory=os.getpid)
+    started: float = field(default_factory=time.time)
+    finished: bool = False
+    agents: dict[str, AgentRecord] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunManifest:
+        agents = {k: AgentRecord(**v) for k, v in data.get("agents", {}).items()}
+        return cls(**{**data, "agents": agents})
+
+    def active(self) -> bool:
+        """The process that started the run is still alive and has not finished it."""
+        if self.finished or self.pid == os.getpid():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+_locks: dict[str, asyncio.Lock] = {}
+
+
+def _lock(path: Path) -> asyncio.Lock:
+    return _locks.setdefault(str(path), asyncio.Lock())
+
+
+def read_manifest(path: Path) -> RunManifest | None:
+    try:
+        return RunManifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write(path: Path, manifest: RunManifest) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(manifest.to_json(), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+async def start_run(repo_root: Path, run_id: str, base: str, base_ref: str | None) -> None:
+    """Create the run's manifest if it does not exist yet."""
+    path = manifest_path(repo_root, run_id)
+    async with _lock(path):
+        if not path.exists():
+            manifest = RunManifest(run_id=run_id, repo=str(repo_root), base=base, base_ref=base_ref)
+            await asyncio.to_thread(_write, path, manifest)
+
+
+async def update_agent(repo_root: Path, run_id: str, agent: str, **changes: Any) -> None:
+    """Set fields of one agent's record (creating it when `branch`/`worktree` are given)."""
+    path = manifest_path(repo_root, run_id)
+    async with _lock(path):
+
+        def apply() -> None:
+            manifest = read_manifest(path)
+            if manifest is None:
+                return
+            record = manifest.agents.get(agent)
+            if record is None:
+                record = AgentRecord(branch=changes["branch"], worktree=changes["worktree"])
+                manifest.agents[agent] = record
+            for key, value in changes.items():
+                setattr(record, key, value)
+            _write(path, manifest)
+
+        await asyncio.to_thread(apply)
+
+
+async def finish_run(repo_root: Path, run_id: str) -> None:
+    path = manifest_path(repo_root, run_id)
+    async with _lock(path):
+
+        def apply() -> None:
+            manifest = read_manifest(path)
+            if manifest is not None:
+                manifest.finished = True
+                _write(path, manifest)
+
+        await asyncio.to_thread(apply)
+
+
+def list_manifests(repo_root: Path) -> list[RunManifest]:
+    found = []
+    folder = runs_dir(repo_root)
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        manifest = read_manifest(path)
+        if manifest is not None:
+            found.append(manifest)
+    return found

@@ -1,0 +1,303 @@
+"""Bringing the agents' work into the user's working tree, safely.
+
+`plan_merge` checks the whole merge before anything is written: every file an
+agent changed is compared with the user's *current* file, and if the user
+changed it since the base (other content, other mode, created or deleted), or
+another agent already claims that path, the agent is a conflict and none of
+its files are written. `apply_merge` re-checks, then writes the clean agents'
+files (each one a temp file + `os.replace`) in a worker thread awaited under
+`asyncio.shield`, so a cancellation arriving mid-way waits for it to finish:
+the tree ends up untouched or fully merged, never half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kimicode.swarm import manifest
+from kimicode.swarm.applying import FileWrite, commit_agent_files, write_files
+from kimicode.swarm.blobs import read_blobs_sync
+from kimicode.swarm.commit import AgentCommit
+from kimicode.swarm.gitops import git, split_z
+from kimicode.swarm.snapshot import Base
+from kimicode.swarm.worktrees import remove_worktree
+
+ZERO = "0" * 40
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    path: str
+    old_mode: str
+    old_sha: str | None
+    """None when the agent created the file."""
+    new_mode: str
+    new_sha: str | None
+    """None when the agent deleted the file."""
+
+
+@dataclass(slots=True)
+class AgentPlan:
+    commit: AgentCommit
+    changes: list[FileChange] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    """Paths that make this agent unmergeable."""
+    reason: str = ""
+
+    @property
+    def agent(self) -> str:
+        return self.commit.agent
+
+    @property
+    def clean(self) -> bool:
+        return not self.conflicts
+
+    @property
+    def inspect(self) -> str:
+        return f"git diff {self.commit.base}..{self.commit.branch}"
+
+
+@dataclass(slots=True)
+class MergePlan:
+    repo_root: Path
+    base: Base
+    agents: list[AgentPlan]
+
+    @property
+    def clean(self) -> list[AgentPlan]:
+        return [a for a in self.agents if a.clean]
+
+    @property
+    def conflicted(self) -> list[AgentPlan]:
+        return [a for a in self.agents if not a.clean]
+
+
+@dataclass(slots=True)
+class Conflict:
+    agent: str
+    branch: str
+    files: list[str]
+    reason: str
+    inspect: str
+    """The command that shows the kept branch's work."""
+
+
+@dataclass(slots=True)
+class MergeReport:
+    merged: dict[str, list[str]] = field(default_factory=dict)
+    """Agent -> files written into the working tree."""
+    unchanged: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    commits: dict[str, str] = field(default_factory=dict)
+    """Agent -> commit made in the user's repo (with `commit=True`)."""
+    errors: list[str] = field(default_factory=list)
+
+
+async def plan_merge(repo_root: Path, base: Base, commits: list[AgentCommit]) -> MergePlan:
+    """Decide, for every agent, whether its whole change set applies cleanly."""
+    repo_root = Path(repo_root)
+    agents = [AgentPlan(c) for c in commits]
+    for plan in agents:
+        if plan.commit.commit is not None:
+            plan.changes = await _changes(repo_root, plan.commit.base, plan.commit.commit)
+    await _check(repo_root, agents)
+    return MergePlan(repo_root, base, agents)
+
+
+async def _changes(repo_root: Path, base: str, commit: str) -> list[FileChange]:
+    args = ("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", base, commit)
+    out = await git(repo_root, *args)
+    fields = split_z(out)
+    changes = []
+    for meta, path in zip(fields[::2], fields[1::2], strict=True):
+        old_mode, new_mode, old_sha, new_sha, _status = meta.lstrip(":").split(" ")
+        changes.append(
+            FileChange(
+                path=path,
+                old_mode=old_mode,
+                old_sha=None if old_sha == ZERO else old_sha,
+                new_mode=new_mode,
+                new_sha=None if new_sha == ZERO else new_sha,
+            )
+        )
+    return changes
+
+
+async def _check(repo_root: Path, agents: list[AgentPlan]) -> None:
+    """Mark agents whose paths the user touched or another agent already claims."""
+    current = await _current_state(repo_root, [c for a in agents for c in a.changes])
+    claimed: dict[str, str] = {}
+    claimed_dirs: set[str] = set()
+    for plan in agents:
+        if not plan.clean:
+            continue
+        user_changed, taken = [], []
+        for change in plan.changes:
+            if current.get(change.path) != _expected(change) or _parent_blocked(
+                repo_root, change.path
+            ):
+                user_changed.append(change.path)
+            parents = _parents(change.path)
+            if (
+                change.path in claimed
+                or change.path in claimed_dirs
+                or any(p in claimed for p in parents)
+            ):
+                taken.append(change.path)
+        if user_changed:
+            plan.conflicts = user_changed
+            plan.reason = "changed in your working tree since the swarm started"
+        elif taken:
+            plan.conflicts = taken
+            owners = sorted({claimed.get(p, "another agent") for p in taken})
+            plan.reason = f"also changed by {', '.join(owners)}"
+        else:
+            for change in plan.changes:
+                claimed[change.path] = plan.agent
+                claimed_dirs.update(_parents(change.path))
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _parent_blocked(repo_root: Path, path: str) -> bool:
+    """A file or symlink where the change needs a directory."""
+    for parent in _parents(path):
+        target = repo_root / parent
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            return True
+    return False
+
+
+def _expected(change: FileChange) -> tuple[str, str] | None:
+    if change.old_sha is None:
+        return None
+    return (_kind(change.old_mode), change.old_sha)
+
+
+def _kind(mode: str) -> str:
+    return {"100755": "x", "120000": "l"}.get(mode, "f")
+
+
+async def _current_state(repo_root: Path, changes: list[FileChange]) -> dict[str, tuple[str, str]]:
+    """path -> (kind, blob sha of what is in the working tree now); absent paths left out."""
+    state: dict[str, tuple[str, str]] = {}
+    to_hash: list[tuple[str, str]] = []
+    for change in changes:
+        path = repo_root / change.path
+        if path.is_symlink():
+            target = os.fsencode(os.readlink(path))
+            header = f"blob {len(target)}\0".encode()
+            state[change.path] = ("l", hashlib.sha1(header + target).hexdigest())
+        elif path.is_file():
+            kind = "x" if os.access(path, os.X_OK) else "f"
+            to_hash.append((change.path, kind))
+        elif path.exists():
+            state[change.path] = ("d", "")
+    if to_hash:
+        paths = "".join(p + "\n" for p, _ in to_hash).encode("utf-8", "surrogateescape")
+        out = await git(repo_root, "hash-object", "--stdin-paths", input=paths)
+        for (rel, kind), sha in zip(to_hash, out.decode().split(), strict=True):
+            state[rel] = (kind, sha)
+    return state
+
+
+async def apply_merge(
+    repo_root: Path,
+    plan: MergePlan,
+    *,
+    commit: bool = False,
+    messages: dict[str, str] | None = None,
+) -> MergeReport:
+    """Write every clean agent's files; commit them per agent when `commit` is set."""
+    repo_root = Path(repo_root)
+    clean_before = plan.clean
+    recheck = [AgentPlan(a.commit, a.changes) for a in clean_before]
+    await _check(repo_root, recheck)
+    for original, fresh in zip(clean_before, recheck, strict=True):
+        original.conflicts, original.reason = fresh.conflicts, fresh.reason
+    clean = plan.clean
+    shas = [c.new_sha for a in clean for c in a.changes if c.new_sha]
+    blobs = await asyncio.to_thread(read_blobs_sync, repo_root, shas)
+    writes = [
+        FileWrite(c.path, c.new_mode, blobs[c.new_sha] if c.new_sha else None)
+        for a in clean
+        for c in a.changes
+    ]
+    messages = messages or {}
+    report = MergeReport()
+    for a in clean:
+        if a.changes:
+            report.merged[a.agent] = [c.path for c in a.changes]
+        else:
+            report.unchanged.append(a.agent)
+    for a in plan.conflicted:
+        report.conflicts.append(
+            Conflict(a.agent, a.commit.branch, a.conflicts, a.reason, a.inspect)
+        )
+
+    async def write_and_record() -> None:
+        await asyncio.to_thread(write_files, repo_root, writes)
+        if commit:
+            for a in clean:
+                if not a.changes:
+                    continue
+                message = messages.get(a.agent) or a.commit.message
+                paths = [c.path for c in a.changes]
+                try:
+                    sha = await asyncio.to_thread(commit_agent_files, repo_root, paths, message)
+                    report.commits[a.agent] = sha
+                except Exception as exc:
+                    report.errors.append(f"{a.agent}: commit failed: {exc}")
+        for a in clean:
+            status = "merged" if a.changes else "unchanged"
+            await manifest.update_agent(
+                repo_root, a.commit.worktree.run_id, a.agent, status=status, merged=bool(a.changes)
+            )
+        for a in plan.conflicted:
+            await manifest.update_agent(
+                repo_root, a.commit.worktree.run_id, a.agent, status="conflict"
+            )
+
+    await _uninterruptible(write_and_record())
+    await _tidy(repo_root, plan)
+    return report
+
+
+async def _uninterruptible(coro) -> None:
+    """Run `coro` to its end even if the caller is cancelled; re-raise the cancel after."""
+    task = asyncio.ensure_future(coro)
+    cancelled = False
+    while True:
+        try:
+            await asyncio.shield(task)
+            break
+        except asyncio.CancelledError:
+            if task.done():
+                break
+            cancelled = True
+    if cancelled:
+        task.result()
+        raise asyncio.CancelledError
+    task.result()
+
+
+async def _tidy(repo_root: Path, plan: MergePlan) -> None:
+    """Remove worktrees and branches of merged (or empty) agents; keep conflicts' branches."""
+    done = plan.clean
+    await asyncio.gather(*(remove_worktree(a.commit.worktree) for a in done))
+    if done:
+        lines = "".join(f"delete refs/heads/{a.commit.branch}\n" for a in done)
+        await git(repo_root, "update-ref", "--stdin", input=lines.encode(), check=False)
+    runs = {a.commit.worktree.run_id for a in plan.agents}
+    if not plan.conflicted:
+        if plan.base.ref:
+            await git(repo_root, "update-ref", "-d", plan.base.ref, check=False)
+        for run_id in runs:
+            await manifest.finish_run(repo_root, run_id)

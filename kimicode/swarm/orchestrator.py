@@ -1,0 +1,206 @@
+"""One `spawn_agents` call: validate, run sub-agents in parallel, merge, account.
+
+Up to `max_agents` run at once; more tasks queue. A failing agent is reported
+and the others go on. Ctrl-C cancels every agent, keeps each one's work on its
+branch, and leaves the user's tree untouched (the merge only starts once all
+agents ended, and is all-or-nothing itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kimicode import events as ev
+from kimicode.swarm import manifest
+from kimicode.swarm.gitops import git, repo_toplevel, tree_entries
+from kimicode.swarm.merge import MergePlan, apply_merge, plan_merge
+from kimicode.swarm.snapshot import Base, prepare_base
+from kimicode.swarm.subagent import SubAgentEnv, SubAgentOutcome, run_subagent
+from kimicode.swarm.tasks import TaskSpec, validate_tasks
+from kimicode.swarm.worktrees import remove_worktree
+
+if TYPE_CHECKING:
+    from kimicode.session import Session
+
+
+@dataclass(slots=True)
+class SwarmReport:
+    run_id: str
+    base: Base
+    outcomes: list[SubAgentOutcome]
+    wall_s: float
+    merged_files: list[str] = field(default_factory=list)
+
+    @property
+    def agent_time_s(self) -> float:
+        return sum(o.duration_s for o in self.outcomes)
+
+    @property
+    def speedup(self) -> float:
+        return self.agent_time_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def critical_steps(self) -> int:
+        return max((o.steps for o in self.outcomes), default=0)
+
+    @property
+    def total_steps(self) -> int:
+        return sum(o.steps for o in self.outcomes)
+
+
+class SwarmControl:
+    """Lets a UI cancel one running agent, or all of them."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, asyncio.Task[SubAgentOutcome]] = {}
+
+    def cancel(self, name: str | None = None) -> None:
+        for agent, task in self.tasks.items():
+            if name is None or agent == name:
+                task.cancel()
+
+
+class Swarm:
+    def __init__(self, session: Session, emit: ev.EventSink) -> None:
+        self.session = session
+        self.settings = session.settings
+        self.emit = emit
+
+    async def run(self, tasks: list[TaskSpec]) -> SwarmReport:
+        started = time.perf_counter()
+        root = await repo_toplevel(self.settings.project_dir)
+        run_id = time.strftime("%m%d%H%M%S") + secrets.token_hex(2)
+        base = await prepare_base(root, run_id)
+        base_files = list(await tree_entries(root, base.commit))
+        validate_tasks(tasks, base_files, self.session.budget.remaining)
+        swarm = self.settings.swarm
+        self.emit(
+            ev.SwarmStarted(
+                run_id=run_id,
+                tasks=[t.model_dump() for t in tasks],
+                max_agents=swarm.max_agents,
+                base_commit=base.commit,
+            )
+        )
+        env = SubAgentEnv(
+            settings=self.settings,
+            model=self.session.sub_model(),
+            tools=self.session.subagent_tools(),
+            emit=self.emit,
+            budget=self.session.budget,
+            approve=self.session.approve,
+            repo_summary=await self.session.repo_summary(" ".join(t.prompt for t in tasks)),
+            extras={k: v for k, v in self.session.extras.items() if k in ("sandbox",)},
+        )
+        gate = asyncio.Semaphore(swarm.max_agents)
+        control = SwarmControl()
+        self.session.extras["swarm_control"] = control
+
+        async def one(task: TaskSpec) -> SubAgentOutcome:
+            async with gate:
+                return await run_subagent(task, base, run_id, env)
+
+        for task in tasks:
+            control.tasks[task.name] = asyncio.create_task(one(task), name=f"agent:{task.name}")
+        try:
+            await asyncio.wait(control.tasks.values())
+        except asyncio.CancelledError:
+            control.cancel()
+            await asyncio.gather(*control.tasks.values(), return_exceptions=True)
+            await manifest.finish_run(root, run_id)
+            raise
+        finally:
+            self.session.extras.pop("swarm_control", None)
+        outcomes = [_outcome(task, control.tasks[task.name]) for task in tasks]
+        report = SwarmReport(run_id, base, outcomes, 0.0)
+        await asyncio.shield(self._merge(root, report))
+        await manifest.finish_run(root, run_id)
+        report.wall_s = time.perf_counter() - started
+        self.emit(
+            ev.SwarmFinished(
+                run_id=run_id,
+                agents=len(outcomes),
+                merged=sum(o.merged for o in outcomes),
+                failed=sum(o.status != "success" for o in outcomes),
+                conflicts=sum(bool(o.conflict) for o in outcomes),
+                wall_s=round(report.wall_s, 3),
+                agent_time_s=round(report.agent_time_s, 3),
+                speedup=round(report.speedup, 2),
+                critical_steps=report.critical_steps,
+                total_steps=report.total_steps,
+            )
+        )
+        return report
+
+    async def _merge(self, root: Path, report: SwarmReport) -> None:
+        """Merge the agents that succeeded; tidy the worktrees of the rest, keeping work."""
+        ready = [o for o in report.outcomes if o.status == "success" and _has_commit(o)]
+        if ready:
+            plan = await plan_merge(root, report.base, [o.commit for o in ready if o.commit])
+            await self._checkpoint(plan, report.run_id)
+            merge = await apply_merge(
+                root,
+                plan,
+                commit=self.settings.swarm.commit,
+                messages={o.name: o.commit.message for o in ready if o.commit},
+            )
+            conflicts = {c.agent: c for c in merge.conflicts}
+            for outcome in ready:
+                if outcome.name in conflicts:
+                    conflict = conflicts[outcome.name]
+                    outcome.conflict = conflict.files
+                    self.emit(
+                        ev.MergeConflict(
+                            agent=outcome.name,
+                            name=outcome.name,
+                            files=conflict.files,
+                            branch=conflict.branch,
+                            inspect=conflict.inspect,
+                        )
+                    )
+                elif outcome.name in merge.merged:
+                    outcome.merged = True
+                    files = merge.merged[outcome.name]
+                    report.merged_files.extend(files)
+                    self.emit(ev.AgentMerged(agent=outcome.name, name=outcome.name, files=files))
+        leftovers = [o for o in report.outcomes if o not in ready and o.worktree is not None]
+        await asyncio.gather(*(self._tidy(root, o) for o in leftovers))
+
+    async def _tidy(self, root: Path, outcome: SubAgentOutcome) -> None:
+        """No merge for this agent: drop its worktree; keep its branch only if it holds work."""
+        assert outcome.worktree is not None
+        await remove_worktree(outcome.worktree)
+        if not _has_commit(outcome):
+            await git(root, "branch", "-D", outcome.worktree.branch, check=False)
+            await manifest.update_agent(root, outcome.worktree.run_id, outcome.name, merged=True)
+
+    async def _checkpoint(self, plan: MergePlan, run_id: str) -> None:
+        """An undo point for the files the merge is about to write."""
+        paths = sorted({c.path for a in plan.clean for c in a.changes})
+        checkpointer = self.session.checkpointer
+        if paths and checkpointer is not None:
+            with contextlib.suppress(Exception):
+                await checkpointer.store.snapshot(paths, f"swarm {run_id}: merge")
+
+
+def _has_commit(outcome: SubAgentOutcome) -> bool:
+    return bool(outcome.commit and outcome.commit.commit)
+
+
+def _outcome(task: TaskSpec, handle: asyncio.Task[SubAgentOutcome]) -> SubAgentOutcome:
+    if handle.cancelled():
+        return SubAgentOutcome(
+            task.name, "cancelled", "", task.files, error="cancelled by the user"
+        )
+    exc = handle.exception()
+    if exc is not None:
+        return SubAgentOutcome(
+            task.name, "error", "", task.files, error=f"{type(exc).__name__}: {exc}"
+        )
+    return handle.result()

@@ -1,0 +1,99 @@
+"""`spawn_agents`: the orchestrator's one call that starts many sub-agents."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from kimicode.swarm.orchestrator import Swarm, SwarmReport
+from kimicode.swarm.tasks import SpawnParams
+from kimicode.tools.base import Tool, ToolContext, ToolResult
+
+if TYPE_CHECKING:
+    from kimicode.session import Session
+
+SUMMARY_CAP = 1_500
+
+
+class SpawnAgentsTool(Tool[SpawnParams]):
+    name: ClassVar[str] = "spawn_agents"
+    Params = SpawnParams
+    read_only: ClassVar[bool] = False
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def summary(self, params: SpawnParams) -> str:
+        return f"spawn_agents {', '.join(t.name for t in params.tasks)}"
+
+    async def run(self, params: SpawnParams, ctx: ToolContext) -> ToolResult:
+        report = await Swarm(self.session, ctx.emit).run(params.tasks)
+        stats = ctx.extras.get("agent_stats")
+        if stats is not None:  # this stage's critical path: the slowest sub-agent
+            stats.extra_critical += report.critical_steps
+        self._account(report)
+        return ToolResult(render_report(report), changed=report.merged_files)
+
+    def _account(self, report: SwarmReport) -> None:
+        agents = self.session.extras.setdefault("swarm_agents", [])
+        problems = self.session.extras.setdefault("swarm_problems", [])
+        totals = self.session.extras.setdefault("swarm_totals", _zero())
+        for o in report.outcomes:
+            totals["steps"] += o.steps
+            totals["tool_calls"] += o.tool_calls
+            totals["prompt_tokens"] += o.prompt_tokens
+            totals["completion_tokens"] += o.completion_tokens
+            agents.append(
+                {
+                    "name": o.name,
+                    "status": o.status,
+                    "files": o.commit.changed if o.commit else [],
+                    "steps": o.steps,
+                    "tool_calls": o.tool_calls,
+                    "branch": o.worktree.branch if o.worktree else None,
+                    "merged": o.merged,
+                }
+            )
+            if o.status != "success":
+                problems.append(f"sub-agent {o.name} {o.status}: {o.error or 'no result'}")
+            elif o.conflict:
+                problems.append(
+                    f"sub-agent {o.name} not merged: conflict on {', '.join(o.conflict)}"
+                )
+
+
+def _zero() -> dict[str, int]:
+    return {"steps": 0, "tool_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+
+
+def render_report(report: SwarmReport) -> str:
+    """What the orchestrator reads: summaries and diff stats, never transcripts."""
+    lines = [
+        f"{len(report.outcomes)} sub-agents ran (run {report.run_id}); "
+        f"{sum(o.merged for o in report.outcomes)} merged into the project. "
+        f"Wall time {report.wall_s:.1f}s for {report.agent_time_s:.1f}s of agent time "
+        f"(speedup {report.speedup:.1f}x).",
+    ]
+    for o in report.outcomes:
+        lines.append("")
+        head = f"## {o.name}: {o.status}"
+        if o.merged:
+            head += ", merged"
+        elif o.conflict:
+            head += f", NOT merged (conflict with the user's changes in {', '.join(o.conflict)})"
+        elif o.commit and o.commit.commit:
+            head += f", NOT merged (work kept on branch {o.commit.branch})"
+        lines.append(head + f" — {o.steps} steps, {o.tool_calls} tool calls")
+        if o.error:
+            lines.append(f"error: {o.error}")
+        summary = o.summary.strip()
+        if len(summary) > SUMMARY_CAP:
+            summary = summary[:SUMMARY_CAP] + " […]"
+        if summary:
+            lines.append(summary)
+        if o.commit and o.commit.diffstat:
+            lines.append(o.commit.diffstat.rstrip())
+        if o.commit and o.commit.outside:
+            lines.append(
+                "changed files it does not own (not merged): " + ", ".join(o.commit.outside)
+            )
+    return "\n".join(lines)

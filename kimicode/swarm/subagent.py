@@ -1,0 +1,150 @@
+"""One sub-agent run: plain data in, plain data out, events on the way.
+
+(base commit, task, owned paths, config) -> (status, summary, commit, usage).
+It shares no in-memory state with the orchestrator beyond the event sink, the
+task's tool-call budget and the model client, so the same function can later
+run on another machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kimicode import events as ev
+from kimicode.agent.loop import Agent, Budget
+from kimicode.agent.prompts import load
+from kimicode.config import Settings
+from kimicode.llm.types import ChatModel
+from kimicode.swarm.commit import AgentCommit, commit_agent_work
+from kimicode.swarm.snapshot import Base
+from kimicode.swarm.tasks import TaskSpec
+from kimicode.swarm.workspace import SparseWorkspace
+from kimicode.swarm.worktrees import AgentWorktree, create_worktree
+from kimicode.tools.base import Approver, Tool
+from kimicode.tools.registry import ToolSet
+
+
+@dataclass(slots=True)
+class SubAgentOutcome:
+    name: str
+    status: str  # "success" | "error" | "limit" | "cancelled"
+    summary: str
+    files: list[str]
+    steps: int = 0
+    tool_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    duration_s: float = 0.0
+    error: str | None = None
+    worktree: AgentWorktree | None = None
+    commit: AgentCommit | None = None
+    merged: bool = False
+    conflict: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SubAgentEnv:
+    settings: Settings
+    model: ChatModel
+    tools: list[Tool]
+    emit: ev.EventSink
+    budget: Budget
+    approve: Approver
+    repo_summary: str
+    extras: dict[str, Any]
+
+
+async def run_subagent(
+    task: TaskSpec, base: Base, run_id: str, env: SubAgentEnv
+) -> SubAgentOutcome:
+    started = time.perf_counter()
+    out = SubAgentOutcome(name=task.name, status="error", summary="", files=task.files)
+    emit = ev.tagged(env.emit, task.name)
+    swarm = env.settings.swarm
+    root = env.settings.project_dir
+    try:
+        out.worktree = await create_worktree(root, base, run_id, task.name, task.files, swarm)
+        emit(
+            ev.AgentSpawned(
+                name=task.name,
+                files=task.files,
+                branch=out.worktree.branch,
+                worktree=str(out.worktree.path),
+            )
+        )
+        workspace = SparseWorkspace(out.worktree, settings=swarm)
+        system = load("subagent").format(root=workspace.root, owned=", ".join(task.files))
+        agent = Agent(
+            model=env.model,
+            tools=ToolSet(env.tools),
+            messages=[{"role": "system", "content": system}],
+            settings=env.settings,
+            workspace=workspace,
+            emit=emit,
+            budget=Budget(swarm.agent_max_tool_calls, parent=env.budget),
+            name=task.name,
+            approve=env.approve,
+            max_steps=swarm.agent_max_steps,
+            extras=dict(env.extras),
+        )
+        try:
+            result = await asyncio.wait_for(
+                agent.run(_first_message(task, env.repo_summary)), swarm.agent_timeout
+            )
+            out.status, out.summary, out.error = result.status, result.result, result.error
+        except TimeoutError:
+            out.status = "error"
+            out.error = f"timed out after {swarm.agent_timeout:.0f} s ([swarm] agent_timeout)"
+            out.summary = agent.final
+        except asyncio.CancelledError:
+            out.status, out.error = "cancelled", "cancelled"
+            raise
+        finally:
+            out.steps, out.tool_calls = agent.steps, agent.tool_calls
+            out.prompt_tokens = agent.usage.prompt_tokens
+            out.completion_tokens = agent.usage.completion_tokens
+            await asyncio.shield(_keep_work(out, task, workspace))
+    except asyncio.CancelledError:
+        out.status = "cancelled"
+        out.error = out.error or "cancelled"
+        raise
+    except Exception as exc:  # a crashing sub-agent is reported, the others go on
+        out.status = "error"
+        out.error = out.error or f"{type(exc).__name__}: {exc}"
+    finally:
+        out.duration_s = time.perf_counter() - started
+        emit(
+            ev.AgentFinished(
+                name=task.name,
+                status=out.status,
+                summary=out.summary[:4000],
+                steps=out.steps,
+                tool_calls=out.tool_calls,
+                prompt_tokens=out.prompt_tokens,
+                completion_tokens=out.completion_tokens,
+                duration_s=round(out.duration_s, 3),
+                error=out.error,
+                diffstat=out.commit.diffstat if out.commit else "",
+            )
+        )
+    return out
+
+
+async def _keep_work(out: SubAgentOutcome, task: TaskSpec, workspace: SparseWorkspace) -> None:
+    """Commit what the agent did (even when it failed) so its work is never lost."""
+    try:
+        if out.worktree is not None:
+            first_line = task.prompt.strip().splitlines()[0][:72] if task.prompt.strip() else ""
+            message = f"{task.name}: {first_line}\n\n{task.prompt.strip()}"
+            out.commit = await commit_agent_work(out.worktree, task.files, message)
+    finally:
+        await workspace.close()
+
+
+def _first_message(task: TaskSpec, repo_summary: str) -> str:
+    files = "\n".join(f"- {f}" for f in task.files)
+    summary = f"\n\nThe repository:\n{repo_summary}" if repo_summary else ""
+    return f"{task.prompt.strip()}\n\nFiles you own (only these may be written):\n{files}{summary}"

@@ -1,0 +1,105 @@
+"""A sub-agent's workspace over a sparse worktree: the whole repo visible, few files on disk.
+
+Only the agent's own files are checked out when its worktree is created.
+Reads of any other base file are answered from the base commit, and
+`list_files` reports the base's files, so `read_file`, `glob` and `grep` see
+the complete repository. Before the first shell command `prepare_shell`
+completes the checkout (keeping the agent's edits) and shares the configured
+build state, because a build or a test run needs a real tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from kimicode.config import SwarmSettings
+from kimicode.errors import ToolError
+from kimicode.swarm.blobs import CatFile
+from kimicode.swarm.gitops import git, split_z, tree_entries
+from kimicode.swarm.shared import share_state
+from kimicode.swarm.worktrees import AgentWorktree, complete_checkout
+from kimicode.tools.workspace import Workspace
+
+
+class SparseWorkspace(Workspace):
+    def __init__(
+        self,
+        worktree: AgentWorktree,
+        *,
+        owned: list[str] | None = None,
+        settings: SwarmSettings | None = None,
+    ) -> None:
+        super().__init__(worktree.path, owned=worktree.owned if owned is None else owned)
+        self.worktree = worktree
+        self.settings = settings or SwarmSettings()
+        self.materialized = False
+        self._checked_out = frozenset(worktree.checked_out)
+        self._blobs = CatFile(self.root)
+        self._shell_lock = asyncio.Lock()
+        self._dirs: frozenset[str] | None = None
+
+    async def _base(self) -> dict[str, tuple[str, str]]:
+        return await tree_entries(self.worktree.repo_root, self.worktree.base)
+
+    async def _base_only(self, rel: str) -> tuple[str, str] | None:
+        """The base entry of a file that was never written to disk, if `rel` is one."""
+        if self.materialized or rel in self._checked_out:
+            return None
+        return (await self._base()).get(rel)
+
+    async def _is_base_dir(self, rel: str) -> bool:
+        if self._dirs is None:
+            dirs = set()
+            for path in await self._base():
+                parts = path.split("/")[:-1]
+                for i in range(1, len(parts) + 1):
+                    dirs.add("/".join(parts[:i]))
+            self._dirs = frozenset(dirs)
+        return rel in self._dirs
+
+    async def read_bytes(self, path: Path) -> bytes:
+        if not self.materialized and not await asyncio.to_thread(path.exists):
+            rel = self.rel(path)
+            entry = await self._base_only(rel)
+            if entry is not None:
+                data = await self._blobs.read(entry[1])
+                if data is not None:
+                    return data
+            elif await self._is_base_dir(rel):
+                raise ToolError(f"{rel} is a directory")
+        return await super().read_bytes(path)
+
+    async def exists(self, path: Path) -> bool:
+        if await asyncio.to_thread(os.path.lexists, path):
+            return True
+        if self.materialized:
+            return False
+        rel = self.rel(path)
+        return await self._base_only(rel) is not None or await self._is_base_dir(rel)
+
+    async def list_files(self) -> list[str]:
+        """The base's files, minus those the agent deleted, plus new files on disk."""
+        if self.materialized:
+            return await super().list_files()
+        base = await self._base()
+        deleted = await asyncio.to_thread(
+            lambda: {p for p in self._checked_out if not (self.root / p).is_file()}
+        )
+        new = split_z(await git(self.root, "ls-files", "-z", "--others", "--exclude-standard"))
+        return sorted((set(base) - deleted) | set(new))
+
+    async def prepare_shell(self) -> None:
+        """Complete the checkout and share build state, once, before the first command."""
+        async with self._shell_lock:
+            if self.materialized:
+                return
+            await complete_checkout(self.worktree)
+            await self._blobs.close()
+            self.materialized = True
+            await share_state(self.worktree, self.settings)
+
+    async def close(self) -> None:
+        """Stop the object reader (call when the agent ends)."""
+        await self._blobs.close()

@@ -1,0 +1,64 @@
+"""The tools an agent offers the model, looked up by name.
+
+`core_tools()` builds the six file/search/shell tools every agent has; callers
+add the rest (view_image, render_page, spawn_agents) and build a `ToolSet`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from kimicode.tools.base import Tool
+
+
+def core_tools() -> list[Tool[Any]]:
+    from kimicode.tools.edit_file import EditFile
+    from kimicode.tools.glob_tool import Glob
+    from kimicode.tools.grep import Grep
+    from kimicode.tools.read_file import ReadFile
+    from kimicode.tools.run_shell import RunShell
+    from kimicode.tools.write_file import WriteFile
+
+    return [ReadFile(), WriteFile(), EditFile(), Glob(), Grep(), RunShell()]
+
+
+class ToolSet:
+    """An ordered name -> Tool mapping; names are unique."""
+
+    def __init__(self, tools: Iterable[Tool[Any]]) -> None:
+        self._tools: dict[str, Tool[Any]] = {}
+        for tool in tools:
+            if tool.name in self._tools:
+                raise ValueError(f"two tools are named {tool.name!r}")
+            self._tools[tool.name] = tool
+
+    def get(self, name: str) -> Tool[Any] | None:
+        return self._tools.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """OpenAI function-tool schemas, in registration order."""
+        return [tool.schema() for tool in self._tools.values()]
+
+    def read_only(self) -> ToolSet:
+        """The tools that cannot change files or run anything (plan mode)."""
+        return ToolSet(t for t in self._tools.values() if t.read_only)
+
+    def without(self, *names: str) -> ToolSet:
+        return ToolSet(t for t in self._tools.values() if t.name not in names)
+
+    def with_tools(self, *tools: Tool[Any]) -> ToolSet:
+        return ToolSet([*self._tools.values(), *tools])
+
+    def __iter__(self) -> Iterator[Tool[Any]]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools

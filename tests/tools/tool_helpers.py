@@ -1,0 +1,48 @@
+"""Building a real ToolContext over a temporary directory and calling tools by arguments."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from kimicode.config import Settings
+from kimicode.events import Event
+from kimicode.tools.base import Tool, ToolContext, ToolResult
+from kimicode.tools.workspace import Workspace
+
+
+def make_ctx(
+    root: Path,
+    *,
+    owned: list[str] | None = None,
+    extras: dict[str, Any] | None = None,
+    settings: Settings | None = None,
+) -> ToolContext:
+    events: list[Event] = []
+    return ToolContext(
+        workspace=Workspace(root, owned=owned),
+        settings=settings or Settings(project_dir=root),
+        emit=events.append,
+        extras=extras or {},
+    )
+
+
+async def call(tool: Tool[Any], ctx: ToolContext, **arguments: Any) -> ToolResult:
+    """Validate arguments the way the agent loop does, then run the tool."""
+    return await tool.run(tool.Params.model_validate(arguments), ctx)
+
+
+def git_init(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def process_running(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"
