@@ -75,6 +75,21 @@ class Watch:
     def wait_for_stderr(self, text: str, count: int = 1) -> None:
         self.wait_for(f"{text!r} on stderr", lambda: self.stderr.count(text) >= count)
 
+    def descendants(self) -> set[int]:
+        """Every process started under the watch (the browser's among them)."""
+        found: set[int] = set()
+        todo = [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            for children in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    kids = {int(k) for k in children.read_text().split()}
+                except OSError:
+                    continue
+                todo.extend(kids - found)
+                found |= kids
+        return found
+
     def interrupt(self) -> int:
         self.proc.send_signal(signal.SIGINT)
         return self.proc.wait(timeout=WAIT_S)
@@ -180,9 +195,8 @@ def test_an_ai_question_is_answered_on_stdout_and_ignored_files_are_not_read(
 
 
 def test_ctrl_c_during_an_agent_turn_stops_cleanly(repo: Path, replay, watch) -> None:
-    server = replay(
-        script(("make the timeout 30", [turn("never sent in time", latency_ms=60_000)]))
-    )
+    slow = turn("a long answer " * 50, chunks=200, chunk_delay_ms=300)  # about a minute
+    server = replay(script(("make the timeout 30", [slow])))
     w = watch(server)
     (repo / "net.py").write_text(FETCH_PY)
     w.wait_for("the agent turn to start", lambda: len(server.requests) >= 1)
@@ -216,6 +230,35 @@ def test_a_css_change_re_renders_the_watched_page(repo: Path, replay, watch) -> 
     (repo / "style.css").write_text("body { background: white; }\n")
     w.wait_for_stderr("no visual change")
     assert not (state / "index.html.new.png").exists()
+    browser = w.descendants()
+    assert browser, "no browser process under the watch"
     assert w.interrupt() == 130
+    assert not [pid for pid in browser if _alive(pid)], "the browser outlived the watch"
     assert "Traceback" not in w.stderr
     assert requests_of(server) == []
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie waiting for its parent to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_failed_turn_is_reported_and_the_watch_goes_on(repo: Path, replay, watch) -> None:
+    answer = turn("Because of the loop on line 2.", fault={"status": 400, "message": "bad"})
+    server = replay(script(("rename this", [answer])))
+    w = watch(server)
+    rename = "# rename this AI!\nx = 1\n"
+    (repo / "a.py").write_text(rename)
+    w.wait_for_stderr("the `AI!` comment stays in a.py")
+    assert (repo / "a.py").read_text() == rename  # the instruction is not lost
+    (repo / "a.py").write_text(rename)  # saved unchanged: not retried
+
+    (repo / "b.py").write_text("# why is this slow AI?\nfor i in range(10**9): pass\n")
+    w.wait_for("the answer on stdout", lambda: "Because of the loop" in w.stdout)
+    assert w.interrupt() == 130
+    assert "bad" in w.stderr and "Traceback" not in w.stderr
+    assert [r["status"] for r in server.requests] == [400, 200]
