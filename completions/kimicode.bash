@@ -8,6 +8,7 @@ _kimicode() {
             ":checkpoints") path="checkpoints" ;;
             ":config") path="config" ;;
             ":demo") path="demo" ;;
+            ":mcp") path="mcp" ;;
             ":replay") path="replay" ;;
             ":sessions") path="sessions" ;;
             ":swarm") path="swarm" ;;
@@ -15,6 +16,7 @@ _kimicode() {
             ":watch") path="watch" ;;
             "config:init") path="config init" ;;
             "config:show") path="config show" ;;
+            "mcp:list") path="mcp list" ;;
             "replay:serve") path="replay serve" ;;
             "sessions:list") path="sessions list" ;;
             "sessions:show") path="sessions show" ;;
@@ -23,12 +25,14 @@ _kimicode() {
     done
     local words=""
     case "$path" in
-        "") words="checkpoints config demo replay sessions swarm undo watch -p --print --model --base-url --thinking --no-thinking --swarm --no-swarm --max-agents --max-steps --max-tool-calls --image --video -C --directory --continue -c --resume --yolo --permission-mode --visual-check --no-visual-check --commit --output-format --version --help -h" ;;
+        "") words="checkpoints config demo mcp replay sessions swarm undo watch -p --print --model --base-url --thinking --no-thinking --swarm --no-swarm --max-agents --max-steps --max-tool-calls --image --video -C --directory --continue -c --resume --yolo --permission-mode --visual-check --no-visual-check --commit --output-format --version --help -h" ;;
         "checkpoints") words="-C --directory --help -h" ;;
         "config") words="init show --help -h" ;;
         "config init") words="-C --directory --user --help -h" ;;
         "config show") words="-C --directory --help -h" ;;
         "demo") words="--keep --max-agents --help -h" ;;
+        "mcp") words="list --help -h" ;;
+        "mcp list") words="-C --directory --help -h" ;;
         "replay") words="serve --help -h" ;;
         "replay serve") words="--port --host --latency-ms --help -h" ;;
         "sessions") words="list show --help -h" ;;

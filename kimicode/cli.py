@@ -26,11 +26,13 @@ app = typer.Typer(
 sessions_app = typer.Typer(help="Saved sessions.", no_args_is_help=True)
 swarm_app = typer.Typer(help="Swarm maintenance.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+mcp_app = typer.Typer(help="MCP servers.", no_args_is_help=True)
 replay_app = typer.Typer(help="The replay model server (deterministic runs).", no_args_is_help=True)
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(swarm_app, name="swarm")
 app.add_typer(config_app, name="config")
 app.add_typer(replay_app, name="replay")
+app.add_typer(mcp_app, name="mcp")
 
 
 def _version(value: bool) -> None:
@@ -173,6 +175,14 @@ def config_init(
     from kimicode.commands import config_init as run
 
     run(directory, user)
+
+
+@mcp_app.command("list")
+def mcp_list(directory: DirOpt = None) -> None:
+    """Configured MCP servers, whether they connect, and their tools."""
+    from kimicode.commands import mcp_list as run
+
+    raise typer.Exit(run(directory))
 
 
 @replay_app.command("serve")

@@ -139,3 +139,11 @@ def checkpoints_list(directory: Path | None) -> None:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(cp.time))
         table.add_row(cp.id, when, str(len(cp.paths)), cp.label)
     console.print(table)
+
+
+def mcp_list(directory: Path | None) -> int:
+    from kimicode.mcp.report import mcp_list_report
+
+    text, code = asyncio.run(mcp_list_report(project_dir(directory)))
+    Console(highlight=False).print(text)
+    return code

@@ -138,7 +138,7 @@ async def _print_main(
 
 
 async def _shutdown(session: Any) -> None:
-    session.close()
+    await session.aclose()
     try:
         from kimicode.vision.browser import close_browser
     except ImportError:

@@ -87,6 +87,7 @@ class Session:
         self.usage_total = {"prompt_tokens": 0, "completion_tokens": 0}
         self.screenshots: list[str] = []
         self.started = False
+        self.mcp: Any = None
 
     # --- parts -------------------------------------------------------------------
 
@@ -162,6 +163,7 @@ class Session:
                 resumed=self.resumed,
             )
         )
+        await self._start_mcp()
         if not self.history:
             prompt = self.system_prompt()
             repo_map = await self.repo_summary(task, budget=2_000)
@@ -295,6 +297,30 @@ class Session:
             duration_s=round(outcome.duration_s, 3),
             error=outcome.error,
         )
+
+    async def _start_mcp(self) -> None:
+        """Connect the configured MCP servers; their tools join this session's."""
+        from kimicode.mcp.config import project_mcp_path, user_mcp_path
+
+        if not (project_mcp_path(self.root).is_file() or user_mcp_path().is_file()):
+            return
+        from kimicode.mcp.manager import McpManager
+
+        def warn(message: str) -> None:
+            self.bus(ev.Notice(level="warning", message=message))
+
+        self.mcp = McpManager(on_warning=warn)
+        tools = await self.mcp.start(self.settings)
+        if self.settings.permissions.mode == "plan":
+            tools = [t for t in tools if t.read_only]
+        self.tools = self.tools.with_tools(*tools)
+
+    async def aclose(self) -> None:
+        """Close the log and everything the session started."""
+        if self.mcp is not None:
+            await self.mcp.aclose()
+            self.mcp = None
+        self.log.close()
 
     def close(self) -> None:
         self.log.close()

@@ -88,7 +88,7 @@ async def _main(settings: Any) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         await watch.close()
-        session.close()
+        await session.aclose()
         await _close_browser_and_servers()
 
 

@@ -90,7 +90,7 @@ async def _run(dest: Path, url: str, max_agents: int) -> tuple[int, str]:
         outcome = await session.run(PROMPT)
         session.bus(session.result_event(outcome))
     finally:
-        session.close()
+        await session.aclose()
         from kimicode.vision.browser import close_browser
 
         await close_browser()

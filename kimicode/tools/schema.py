@@ -30,7 +30,11 @@ def _clean(node: Any, defs: dict[str, Any]) -> Any:
         target = defs[node["$ref"].rsplit("/", 1)[-1]]
         merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
         return _clean(merged, defs)
-    node = {k: _clean(v, defs) for k, v in node.items() if k != "title"}
+    node = {
+        k: ({n: _clean(p, defs) for n, p in v.items()} if k == "properties" else _clean(v, defs))
+        for k, v in node.items()
+        if k != "title"
+    }
     for key in ("anyOf", "oneOf"):
         options = node.get(key)
         if options is None:
