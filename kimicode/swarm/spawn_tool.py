@@ -51,6 +51,7 @@ class SpawnAgentsTool(Tool[SpawnParams]):
                     "tool_calls": o.tool_calls,
                     "branch": o.worktree.branch if o.worktree else None,
                     "merged": o.merged,
+                    "checks": o.checks,
                 }
             )
             if o.status != "success":
@@ -83,6 +84,11 @@ def render_report(report: SwarmReport) -> str:
         elif o.commit and o.commit.commit:
             head += f", NOT merged (work kept on branch {o.commit.branch})"
         lines.append(head + f" — {o.steps} steps, {o.tool_calls} tool calls")
+        if o.checks:
+            lines.append(
+                "checks: "
+                + ", ".join(f"{k} {'passed' if v else 'FAILED'}" for k, v in o.checks.items())
+            )
         if o.error:
             lines.append(f"error: {o.error}")
         summary = o.summary.strip()

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kimicode import events as ev
+from kimicode.agent.guardrails import CheckRecord, ToolHooks, checks_finish_check
 from kimicode.agent.loop import Agent, Budget
 from kimicode.agent.prompts import load
 from kimicode.config import Settings
@@ -43,6 +45,8 @@ class SubAgentOutcome:
     commit: AgentCommit | None = None
     merged: bool = False
     conflict: list[str] = field(default_factory=list)
+    checks: dict[str, bool] = field(default_factory=dict)
+    """`[checks]` run in the agent's worktree before it reported done: name -> passed."""
 
 
 @dataclass(slots=True)
@@ -77,6 +81,11 @@ async def run_subagent(
         )
         workspace = SparseWorkspace(out.worktree, settings=swarm)
         system = load("subagent").format(root=workspace.root, owned=", ".join(task.files))
+        hooks = ToolHooks(env.settings, workspace.root) if ToolHooks.wanted(env.settings) else None
+        blocked = await _subagent_hook("SubagentStart", env, task, workspace.root, None)
+        if blocked:
+            raise RuntimeError(f"a SubagentStart hook refused this agent: {blocked}")
+        record = CheckRecord()
         agent = Agent(
             model=env.model,
             tools=ToolSet(env.tools),
@@ -89,6 +98,8 @@ async def run_subagent(
             approve=env.approve,
             max_steps=swarm.agent_max_steps,
             extras=dict(env.extras),
+            hooks=hooks,
+            finish_checks=[checks_finish_check(env.settings, record)],
         )
         try:
             result = await asyncio.wait_for(
@@ -104,6 +115,7 @@ async def run_subagent(
             raise
         finally:
             out.steps, out.tool_calls = agent.steps, agent.tool_calls
+            out.checks = dict(record.passed)
             out.prompt_tokens = agent.usage.prompt_tokens
             out.completion_tokens = agent.usage.completion_tokens
             await asyncio.shield(_keep_work(out, task, workspace))
@@ -116,6 +128,10 @@ async def run_subagent(
         out.error = out.error or f"{type(exc).__name__}: {exc}"
     finally:
         out.duration_s = time.perf_counter() - started
+        if out.worktree is not None:
+            await asyncio.shield(
+                _subagent_hook("SubagentStop", env, task, out.worktree.path, out.status)
+            )
         emit(
             ev.AgentFinished(
                 name=task.name,
@@ -142,6 +158,22 @@ async def _keep_work(out: SubAgentOutcome, task: TaskSpec, workspace: SparseWork
             out.commit = await commit_agent_work(out.worktree, task.files, message)
     finally:
         await workspace.close()
+
+
+async def _subagent_hook(
+    event: str, env: SubAgentEnv, task: TaskSpec, cwd: Path, status: str | None
+) -> str | None:
+    """Run SubagentStart / SubagentStop hooks; the reason when one blocked."""
+    commands = getattr(env.settings.hooks, event)
+    if not commands:
+        return None
+    from kimicode.trust.hooks import run_hooks
+
+    payload = {"agent": task.name, "task": task.prompt, "files": task.files, "cwd": str(cwd)}
+    if status is not None:
+        payload["status"] = status
+    outcome = await run_hooks(event, payload, env.settings.hooks, cwd)
+    return outcome.reason or "blocked" if outcome.blocked else None
 
 
 def _first_message(task: TaskSpec, repo_summary: str) -> str:

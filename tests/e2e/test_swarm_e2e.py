@@ -80,6 +80,7 @@ def test_agents_edit_disjoint_files_and_merge(repo: Path, replay, kimicode) -> N
             "tool_calls": 1,
             "branch": a["branch"],
             "merged": True,
+            "checks": {},
         }
         assert a["branch"].startswith("kimicode/") and a["branch"].endswith(f"/{n}")
     assert out["steps"] == 2 + 5 * 2 and out["critical_steps"] == 2 + 2
@@ -306,3 +307,32 @@ def test_sigint_mid_run_keeps_work_and_swarm_clean_removes_it(
     assert forced.code == 0, forced
     assert _branches(repo) == []
     assert git(repo, "for-each-ref", "refs/kimicode/") == ""
+
+
+def test_sub_agents_run_the_checks_in_their_worktree(repo: Path, replay, kimicode) -> None:
+    (repo / ".kimicode").mkdir()
+    (repo / ".kimicode" / "config.toml").write_text(
+        '[checks]\ntest = "test ! -e bad.txt"\nrounds = 0\n'
+    )
+    server = replay(
+        script(
+            _orchestrator([_task("good", "good.txt"), _task("bad", "bad.txt")]),
+            _writer("good", "good.txt", "ok\n"),
+            _writer("bad", "bad.txt", "broken\n"),
+        )
+    )
+    res = kimicode(
+        "-p",
+        "Split the work",
+        "--swarm",
+        "--yolo",
+        "--output-format",
+        "json",
+        cwd=repo,
+        server=server,
+    )
+    agents = {a["name"]: a for a in res.json()["agents"]}
+    assert agents["good"]["checks"] == {"test": True}
+    assert agents["bad"]["checks"] == {"test": False}
+    report = requests_of(server)[-1]["messages"][-1]["content"]
+    assert "checks: test FAILED" in report and "checks: test passed" in report
