@@ -1,0 +1,342 @@
+"""The Textual app: a chat with the agent, approvals, and the swarm dashboard.
+
+The app is one more consumer of the session's event stream. The bus sink only
+buffers events; a timer drains the buffer every `FLUSH_INTERVAL` seconds and
+updates the transcript, the status bar and the dashboard in one batch, so a
+hundred busy agents cost a few widget updates per tick, not one per event.
+A turn runs in an exclusive worker; Ctrl+C cancels that worker, not the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.worker import Worker
+
+from kimicode import events as ev
+from kimicode.config import Settings
+from kimicode.session import Session
+from kimicode.tools.base import ApprovalDecision, ApprovalRequest
+from kimicode.trust.approvals import SessionApprovals, interactive_approver, suggest_prefix
+from kimicode.trust.rules import PermissionRules
+from kimicode.ui.tui import slash
+from kimicode.ui.tui.event_batch import EventBuffer
+from kimicode.ui.tui.gitinfo import current_branch
+from kimicode.ui.tui.history import PromptHistory
+from kimicode.ui.tui.screens.approval import ApprovalAnswer, ApprovalScreen
+from kimicode.ui.tui.screens.dashboard import DashboardScreen
+from kimicode.ui.tui.swarm_state import SwarmState
+from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
+from kimicode.ui.tui.widgets.completion_menu import CompletionMenu
+from kimicode.ui.tui.widgets.notice_line import NoticeLine
+from kimicode.ui.tui.widgets.prompt_input import PromptInput
+from kimicode.ui.tui.widgets.status_bar import StatusBar
+from kimicode.ui.tui.widgets.tool_call_block import ToolCallBlock
+from kimicode.ui.tui.widgets.user_prompt import UserPrompt
+
+FLUSH_INTERVAL = 0.05
+QUIT_WINDOW_S = 1.5
+
+
+class KimicodeApp(App[int]):
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "kimicode"
+    BINDINGS = [
+        Binding("ctrl+c", "interrupt", "cancel / quit", priority=True, show=False),
+        Binding("ctrl+s", "dashboard", "swarm dashboard", show=False),
+        Binding("ctrl+t", "toggle_thinking_view", "thinking", show=False),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        prompt: str = "",
+        images: list[Path] | None = None,
+        history: PromptHistory | None = None,
+        clock: Callable[[], float] = time.time,
+        auto_dashboard: bool = True,
+    ) -> None:
+        super().__init__()
+        self.clock = clock
+        self.auto_dashboard = auto_dashboard
+        self.history = history or PromptHistory()
+        self.swarm = SwarmState()
+        self.session_approvals = SessionApprovals()
+        self.usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        self._initial = (prompt, list(images or []))
+        self._buffer = EventBuffer()
+        self._reply: AssistantReply | None = None
+        self._tool_blocks: dict[str, ToolCallBlock] = {}
+        self._turn: Worker[None] | None = None
+        self._last_interrupt = 0.0
+        self._approval_lock = asyncio.Lock()
+        self._flush_lock = asyncio.Lock()
+        self._unsubscribe: Callable[[], None] | None = None
+        self.session = session
+        self.attach(session)
+
+    # --- session wiring ----------------------------------------------------------
+
+    def attach(self, session: Session) -> None:
+        """Listen to `session` and answer its approval requests with the modal."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.session = session
+        self._unsubscribe = session.bus.subscribe(self._buffer)
+        settings = session.settings
+        rules = PermissionRules(settings.permissions, session.root)
+        session.approve = interactive_approver(
+            rules, settings.permissions.mode, session.root, self.ask, self.session_approvals
+        )
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalDecision:
+        """Show the approval modal (one at a time) and turn the answer into a decision."""
+        async with self._approval_lock:
+            if self.session_approvals.is_remembered(request):
+                return ApprovalDecision(True)  # answered while this one waited
+            prefix = ""
+            if request.tool == "run_shell":
+                prefix = suggest_prefix(str(request.arguments.get("command", "")))
+            answered: asyncio.Future[ApprovalAnswer] = asyncio.get_running_loop().create_future()
+            self.push_screen(ApprovalScreen(request, prefix), callback=answered.set_result)
+            answer = await answered
+        if answer.remember_prefix:
+            self.session_approvals.remember_prefix(request.tool, answer.remember_prefix)
+        reason = answer.reason or ("" if answer.approved else "the user denied this")
+        return ApprovalDecision(answer.approved, reason)
+
+    # --- layout ------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        menu = CompletionMenu()
+        yield VerticalScroll(id="chat")
+        yield menu
+        yield PromptInput(menu, self.history)
+        yield StatusBar(id="status")
+
+    async def on_mount(self) -> None:
+        chat = self.query_one("#chat", VerticalScroll)
+        chat.anchor()
+        status = self.query_one(StatusBar)
+        settings = self.session.settings
+        status.model = settings.model.name
+        status.thinking = settings.model.thinking
+        root = self.session.root
+        status.directory = root.name or str(root)
+        status.branch = current_branch(root) or ""
+        self.query_one(PromptInput).focus()
+        self.set_interval(FLUSH_INTERVAL, self.flush_events)
+        self.set_interval(1.0, self._tick)
+        self.load_files()
+        if self.session.resumed:
+            await slash.show_history(self)
+        prompt, images = self._initial
+        if prompt or images:
+            self.start_turn(prompt, images)
+
+    @work(exclusive=True, group="files")
+    async def load_files(self) -> None:
+        try:
+            files = await self.session.workspace.list_files()
+        except OSError:
+            return
+        self.query_one(PromptInput).files = files
+
+    # --- turns -------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._turn is not None and self._turn.is_running
+
+    @on(PromptInput.Submitted)
+    async def _submitted(self, message: PromptInput.Submitted) -> None:
+        text = message.text.strip()
+        parsed = slash.parse(text)
+        if parsed is not None:
+            await slash.run(self, *parsed)
+        elif self.busy:
+            self.show_notice("warning", "a turn is running: wait for it, or ctrl+c to cancel it")
+        else:
+            self.start_turn(text, [])
+
+    def start_turn(self, prompt: str, images: list[Path]) -> None:
+        self._reply = None
+        self._turn = self._run_turn(prompt, images)
+
+    @work(exclusive=True, group="turn")
+    async def _run_turn(self, prompt: str, images: list[Path]) -> None:
+        status = self.query_one(StatusBar)
+        status.busy = "working"
+        try:
+            outcome = await self.session.run(prompt, images=images)
+        except asyncio.CancelledError:
+            slash.repair_history(self.session)
+            await self.flush_events()
+            self.show_notice("warning", "turn cancelled")
+            raise
+        except Exception as exc:  # a failed turn is shown, never a crash screen
+            await self.flush_events()
+            self.show_notice("error", f"{type(exc).__name__}: {exc}")
+            return
+        finally:
+            status.busy = ""
+        await self.flush_events()
+        if outcome.status != "success":
+            self.show_notice("error", f"turn ended with {outcome.status}: {outcome.error or ''}")
+        self.load_files()
+
+    # --- events ------------------------------------------------------------------
+
+    async def flush_events(self) -> None:
+        """Apply every buffered event to the UI; called by a timer and at turn ends."""
+        if not len(self._buffer):
+            return
+        async with self._flush_lock:  # the timer and a finishing turn may both call this
+            await self._flush_batch()
+
+    async def _flush_batch(self) -> None:
+        changed: set[str] = set()
+        swarm_started = False
+        for event in self._buffer.drain():
+            if isinstance(event, ev.UsageReport):
+                self.usage["prompt_tokens"] += event.prompt_tokens
+                self.usage["completion_tokens"] += event.completion_tokens
+            if event.agent != "main" or isinstance(event, slash.SWARM_EVENTS):
+                name = self.swarm.apply(event)
+                if name:
+                    changed.add(name)
+                swarm_started |= isinstance(event, ev.SwarmStarted)
+            if event.agent == "main":
+                await self._show(event)
+        status = self.query_one(StatusBar)
+        status.prompt_tokens = self.usage["prompt_tokens"]
+        status.completion_tokens = self.usage["completion_tokens"]
+        dashboard = self.screen if isinstance(self.screen, DashboardScreen) else None
+        if dashboard is not None:
+            dashboard.refresh_from(changed | ({*self.swarm.agents} if swarm_started else set()))
+        elif swarm_started and self.auto_dashboard:
+            self.action_dashboard()
+
+    async def _show(self, event: ev.Event) -> None:
+        match event:
+            case ev.UserMessage(text=text, attachments=attachments):
+                await self.add_to_chat(UserPrompt(text, attachments))
+            case ev.StepStarted():
+                self._reply = None
+            case ev.ReasoningDelta(text=text):
+                (await self._current_reply()).add_reasoning(text)
+            case ev.TextDelta(text=text):
+                await (await self._current_reply()).add_text(text)
+            case ev.AssistantMessage(content=content, reasoning=reasoning):
+                if self._reply is not None or content:
+                    await (await self._current_reply()).complete(content, reasoning)
+                self._reply = None
+            case ev.ToolCallStarted(call_id=call_id, name=name, arguments=arguments):
+                block = ToolCallBlock(call_id, name, arguments)
+                self._tool_blocks[call_id] = block
+                await self.add_to_chat(block)
+            case ev.ToolCallFinished(call_id=call_id, ok=ok, output=output, diff=diff):
+                block = self._tool_blocks.pop(call_id, None)
+                if block is not None:
+                    block.finish(ok, output, event.duration_s, diff)
+            case ev.Notice(level=level, message=message):
+                self.show_notice(level, message)
+            case ev.Retrying(attempt=attempt, wait_s=wait_s, reason=reason):
+                self.show_notice("warning", f"retry {attempt} in {wait_s:.1f}s: {reason}")
+            case ev.Compacted(tokens_before=before, tokens_after=after, method=method):
+                self.show_notice("info", f"context compacted ({method}): {before} → {after} tokens")
+            case ev.SwarmFinished() as done:
+                self.show_notice("info", slash.swarm_line(done))
+            case ev.MergeConflict(name=name, files=files, inspect=inspect):
+                self.show_notice(
+                    "error", f"merge conflict in {name}: {', '.join(files)} ({inspect})"
+                )
+
+    async def _current_reply(self) -> AssistantReply:
+        reply = self._reply
+        if reply is None:
+            reply = self._reply = AssistantReply()
+            await self.add_to_chat(reply)
+        return reply
+
+    async def add_to_chat(self, widget: Widget) -> None:
+        await self.query_one("#chat", VerticalScroll).mount(widget)
+
+    def show_notice(self, level: str, message: str) -> None:
+        self.query_one("#chat", VerticalScroll).mount(NoticeLine(level, message))
+
+    def _tick(self) -> None:
+        if isinstance(self.screen, DashboardScreen) and self.swarm.active:
+            self.screen.tick()
+
+    # --- actions -----------------------------------------------------------------
+
+    def action_dashboard(self) -> None:
+        if not isinstance(self.screen, DashboardScreen):
+            self.push_screen(DashboardScreen(self.swarm, self.session.cancel_agents, self.clock))
+
+    def action_toggle_thinking_view(self) -> None:
+        replies = list(self.query(AssistantReply))
+        show = any(r.has_reasoning_hidden() for r in replies)
+        for reply in replies:
+            reply.show_thinking(show)
+
+    def action_interrupt(self) -> None:
+        now = time.monotonic()
+        recent = now - self._last_interrupt < QUIT_WINDOW_S
+        self._last_interrupt = now
+        if self.busy and not recent:
+            assert self._turn is not None
+            self._turn.cancel()
+            self.session.cancel_agents(None)
+            self.notify("turn cancelled; ctrl+c again to quit")
+        elif recent:
+            self.action_quit_cleanly()
+        else:
+            self.notify("press ctrl+c again to quit")
+
+    def action_quit_cleanly(self) -> None:
+        if self._turn is not None and self._turn.is_running:
+            self.session.cancel_agents(None)
+            self._turn.cancel()
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.session.close()
+        await _close_browser()
+
+
+def run_tui(
+    settings: Settings,
+    *,
+    resume_id: str | None = None,
+    prompt: str = "",
+    images: list[Path] | None = None,
+) -> int:
+    """Run the interactive app until the user quits; the process exit code."""
+    session = Session(settings, resume_id=resume_id)
+    app = KimicodeApp(session, prompt=prompt, images=images)
+    code = app.run()
+    return code if isinstance(code, int) else 0
+
+
+async def _close_browser() -> None:
+    try:
+        from kimicode.vision.browser import close_browser
+    except ImportError:
+        return
+    try:
+        await close_browser()
+    except Exception:  # the app has ended; a browser that will not close is not news
+        pass

@@ -1,0 +1,1 @@
+"""Screens pushed over the chat: the approval modal and the swarm dashboard."""

@@ -1,0 +1,235 @@
+"""What each slash command does in the app; the names and help live in `commands`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual.widgets import Markdown
+
+from kimicode import events as ev
+from kimicode.session import Session
+from kimicode.ui.tui import commands
+from kimicode.ui.tui.pricing import estimate_cost, format_cost, price_for
+from kimicode.ui.tui.widgets.diff_view import DiffView
+from kimicode.ui.tui.widgets.status_bar import StatusBar
+from kimicode.ui.tui.widgets.user_prompt import UserPrompt
+
+if TYPE_CHECKING:
+    from kimicode.ui.tui.app import KimicodeApp
+
+SWARM_EVENTS = (
+    ev.SwarmStarted,
+    ev.SwarmFinished,
+    ev.AgentSpawned,
+    ev.AgentFinished,
+    ev.AgentMerged,
+    ev.MergeConflict,
+    ev.StepStarted,
+)
+NEEDS_IDLE = {"clear", "compact", "resume", "undo"}
+
+parse = commands.parse
+
+
+async def run(app: KimicodeApp, name: str, arg: str) -> None:
+    if not commands.known(name):
+        app.show_notice("error", f"unknown command /{name}: /help lists the commands")
+        return
+    if name in NEEDS_IDLE and app.busy:
+        app.show_notice("warning", f"/{name} waits for the running turn: ctrl+c cancels it")
+        return
+    handler = HANDLERS[name]
+    result = handler(app, arg)
+    if asyncio.iscoroutine(result):
+        await result
+
+
+async def _help(app: KimicodeApp, _: str) -> None:
+    await app.add_to_chat(Markdown(commands.help_markdown(), classes="help"))
+
+
+def _model(app: KimicodeApp, arg: str) -> None:
+    settings = app.session.settings
+    if not arg:
+        app.show_notice("info", f"model: {settings.model.name} at {settings.model.base_url}")
+        return
+    settings.model.name = arg
+    client = app.session.model
+    if hasattr(client, "model"):
+        client.model = arg
+    app.query_one(StatusBar).model = arg
+    app.show_notice("info", f"model switched to {arg}")
+
+
+def _thinking(app: KimicodeApp, _: str) -> None:
+    settings = app.session.settings
+    settings.model.thinking = not settings.model.thinking
+    app.query_one(StatusBar).thinking = settings.model.thinking
+    app.show_notice("info", f"thinking {'on' if settings.model.thinking else 'off'}")
+
+
+def _swarm(app: KimicodeApp, _: str) -> None:
+    app.action_dashboard()
+
+
+async def _clear(app: KimicodeApp, _: str) -> None:
+    app.session.clear()
+    await app.query_one("#chat").remove_children()
+    app.show_notice("info", "conversation cleared")
+
+
+def _compact(app: KimicodeApp, _: str) -> None:
+    async def compact() -> None:
+        app.query_one(StatusBar).busy = "compacting"
+        try:
+            before = len(app.session.history)
+            await app.session.compact()
+            await app.flush_events()
+            if len(app.session.history) == before:
+                app.show_notice("info", "nothing to compact yet")
+        except Exception as exc:
+            app.show_notice("error", f"/compact failed: {exc}")
+        finally:
+            app.query_one(StatusBar).busy = ""
+
+    app.run_worker(compact(), group="turn", exclusive=True)
+
+
+async def _resume(app: KimicodeApp, arg: str) -> None:
+    store = app.session.store
+    if not arg:
+        found = store.list(app.session.root)[:10]
+        if not found:
+            app.show_notice("info", "no saved sessions in this directory")
+            return
+        rows = "\n".join(
+            f"| `{s.id}` | {s.model} | {s.messages} | {s.title or ''} |" for s in found
+        )
+        text = f"| id | model | messages | title |\n| --- | --- | --- | --- |\n{rows}"
+        await app.add_to_chat(Markdown(text + "\n\n`/resume ID` opens one.", classes="help"))
+        return
+    try:
+        session = Session(app.session.settings, store=store, resume_id=arg)
+    except Exception as exc:
+        app.show_notice("error", f"cannot resume {arg}: {exc}")
+        return
+    app.session.close()
+    app.attach(session)
+    await app.query_one("#chat").remove_children()
+    await show_history(app)
+    app.show_notice("info", f"resumed session {session.id}")
+
+
+async def show_history(app: KimicodeApp) -> None:
+    """The user and assistant messages of a resumed conversation, as plain text."""
+    for message in app.session.history:
+        text = _text_of(message.get("content"))
+        if not text:
+            continue
+        if message.get("role") == "user":
+            await app.add_to_chat(UserPrompt(text))
+        elif message.get("role") == "assistant":
+            await app.add_to_chat(Markdown(text, classes="answer"))
+
+
+def _text_of(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict)).strip()
+    return ""
+
+
+async def _diff(app: KimicodeApp, _: str) -> None:
+    code, out, err = await _git(app, "diff", "HEAD")
+    if code != 0:  # no commit yet: the working tree against the index
+        code, out, err = await _git(app, "diff")
+    if code != 0:
+        app.show_notice("error", f"git diff failed: {err.decode(errors='replace').strip()}")
+    elif not out.strip():
+        app.show_notice("info", "no uncommitted changes")
+    else:
+        await app.add_to_chat(DiffView(out.decode(errors="replace")))
+
+
+async def _git(app: KimicodeApp, *args: str) -> tuple[int | None, bytes, bytes]:
+    proc = await asyncio.create_subprocess_exec(
+        "git",
+        "--no-pager",
+        *args,
+        cwd=app.session.root,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return proc.returncode, out, err
+
+
+async def _undo(app: KimicodeApp, _: str) -> None:
+    try:
+        from kimicode.trust.checkpoints import CheckpointError, CheckpointStore
+    except ImportError:
+        app.show_notice("warning", "undo is not available in this build")
+        return
+    try:
+        report = await CheckpointStore(app.session.root).undo()
+    except CheckpointError as exc:
+        app.show_notice("warning", f"nothing undone: {exc}")
+        return
+    parts = []
+    if report.restored:
+        parts.append(f"restored {', '.join(report.restored)}")
+    if report.removed:
+        parts.append(f"removed {', '.join(report.removed)}")
+    app.show_notice("info", "undone: " + ("; ".join(parts) or "no files changed"))
+    for skipped in report.skipped:
+        app.show_notice("warning", f"not restored: {skipped}")
+
+
+async def _cost(app: KimicodeApp, _: str) -> None:
+    model = app.session.settings.model.name
+    prompt, completion = app.usage["prompt_tokens"], app.usage["completion_tokens"]
+    prices = price_for(model)
+    rate = f"${prices[0]:.2f} in / ${prices[1]:.2f} out per million" if prices else "unknown"
+    cost = format_cost(estimate_cost(model, prompt, completion))
+    text = (
+        f"| | tokens |\n| --- | --- |\n| prompt | {prompt:,} |\n| completion | {completion:,} |\n"
+        f"| total | {prompt + completion:,} |\n\n"
+        f"Approximate cost **{cost}** for {model} ({rate}; prices change, check your bill)."
+    )
+    await app.add_to_chat(Markdown(text, classes="help"))
+
+
+def _exit(app: KimicodeApp, _: str) -> None:
+    app.action_quit_cleanly()
+
+
+HANDLERS = {
+    "help": _help,
+    "model": _model,
+    "thinking": _thinking,
+    "swarm": _swarm,
+    "clear": _clear,
+    "compact": _compact,
+    "resume": _resume,
+    "diff": _diff,
+    "undo": _undo,
+    "cost": _cost,
+    "exit": _exit,
+}
+
+
+def repair_history(session: Session) -> None:
+    """After a cancelled turn, answer tool calls left without results so the next turn works."""
+    from kimicode.sessions.store import repair_dangling
+
+    session.history[:] = repair_dangling(session.history)
+
+
+def swarm_line(done: ev.SwarmFinished) -> str:
+    return (
+        f"swarm finished: {done.merged}/{done.agents} merged, {done.failed} failed, "
+        f"{done.conflicts} conflicts; critical steps {done.critical_steps} of "
+        f"{done.total_steps}, speedup {done.speedup:.1f}×"
+    )

@@ -1,0 +1,70 @@
+"""The dashboard's live table: one row per sub-agent, cells updated in place."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from kimicode.ui.tui.pricing import format_tokens
+from kimicode.ui.tui.swarm_state import AgentState
+
+COLUMNS = ("agent", "status", "files", "steps", "tool", "tokens", "elapsed", "merge", "task")
+STATUS_STYLES = {
+    "planned": "dim",
+    "running": "yellow",
+    "success": "green",
+    "error": "red",
+    "limit": "magenta",
+    "cancelled": "dim red",
+}
+
+
+def row_cells(agent: AgentState, now: float) -> tuple[Text | str, ...]:
+    elapsed = agent.elapsed(now)
+    files = ", ".join(agent.files)
+    return (
+        agent.name,
+        Text(agent.status, style=STATUS_STYLES.get(agent.status, "")),
+        files if len(files) <= 28 else files[:27] + "…",
+        str(agent.steps),
+        agent.tool,
+        format_tokens(agent.tokens),
+        "" if elapsed is None else f"{elapsed:.0f}s",
+        Text(agent.merge, style="green" if agent.merge == "merged" else "red"),
+        agent.task if len(agent.task) <= 60 else agent.task[:59] + "…",
+    )
+
+
+class AgentTable(DataTable):
+    def __init__(self) -> None:
+        super().__init__(id="agents", cursor_type="row", zebra_stripes=True)
+        self._shown: dict[str, tuple[Text | str, ...]] = {}
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(column, key=column)
+
+    def reset(self) -> None:
+        self.clear()
+        self._shown.clear()
+
+    def sync(self, agents: list[AgentState], now: float) -> None:
+        """Add new agents and rewrite only the cells that changed."""
+        for agent in agents:
+            cells = row_cells(agent, now)
+            before = self._shown.get(agent.name)
+            if before is None:
+                self.add_row(*cells, key=agent.name)
+            else:
+                for column, old, new in zip(COLUMNS, before, cells, strict=True):
+                    if str(old) != str(new) or (
+                        isinstance(new, Text) and isinstance(old, Text) and old.style != new.style
+                    ):
+                        self.update_cell(agent.name, column, new)
+            self._shown[agent.name] = cells
+
+    def selected_agent(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return None if row_key.value is None else str(row_key.value)

@@ -1,0 +1,56 @@
+"""Building the TUI against a real session: a tmp git repo and the replay server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from kimicode.config import Settings, load_settings
+from kimicode.replay.server import ReplayServer
+from kimicode.session import Session
+from kimicode.ui.tui.app import KimicodeApp
+from kimicode.ui.tui.history import PromptHistory
+
+FIXED_CLOCK = 1_000.0
+
+
+@pytest.fixture
+def make_settings(repo: Path) -> Callable[..., Settings]:
+    def make(server: ReplayServer | None = None, **flags: Any) -> Settings:
+        base = {"model.api_key": "sk-test-0123456789abcdef", "model.name": "kimi-k2.5"}
+        if server is not None:
+            base["model.base_url"] = server.url
+        return load_settings(repo, {**base, **flags})
+
+    return make
+
+
+@pytest.fixture
+def make_app(make_settings: Callable[..., Settings], tmp_path: Path) -> Callable[..., KimicodeApp]:
+    def make(
+        server: ReplayServer | None = None, flags: dict[str, Any] | None = None, **options: Any
+    ) -> KimicodeApp:
+        session = Session(make_settings(server, **(flags or {})))
+        history = PromptHistory(tmp_path / "prompt_history.jsonl")
+        return KimicodeApp(session, history=history, clock=lambda: FIXED_CLOCK, **options)
+
+    return make
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], limit_s: float = 15) -> None:
+    """Let the app run until `condition` holds; fails with a clear message after `limit_s`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("the app never reached the expected state")
+        await pilot.pause(0.02)
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    await pilot.press(*text)

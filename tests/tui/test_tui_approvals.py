@@ -1,0 +1,77 @@
+"""The approval modal: a shell command approved, denied with a reason, approved by prefix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input
+
+from kimicode.ui.tui.screens.approval import ApprovalScreen
+from kimicode.ui.tui.widgets.tool_call_block import ToolCallBlock
+from tests.tui.conftest import type_text, wait_until
+
+
+def shell_script(*commands: str) -> dict[str, Any]:
+    turns: list[dict[str, Any]] = [
+        {"tool_calls": [{"name": "run_shell", "arguments": {"command": c}}]} for c in commands
+    ]
+    turns.append({"content": "All done."})
+    return {"conversations": [{"match": "check the project", "turns": turns}]}
+
+
+def tool_messages(request: dict[str, Any]) -> list[str]:
+    return [m["content"] for m in request["body"]["messages"] if m["role"] == "tool"]
+
+
+async def start_turn(pilot) -> None:
+    await type_text(pilot, "check the project")
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen))
+
+
+async def test_an_approved_command_runs_and_its_output_reaches_the_model(replay, make_app) -> None:
+    server = replay(shell_script("echo approved-output"))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start_turn(pilot)
+        assert "echo approved-output" in str(app.screen.query_one("#approval-subject").render())
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.busy)
+        block = app.query_one(ToolCallBlock)
+        assert block.title.startswith("✓ run_shell echo approved-output")
+    assert "approved-output" in tool_messages(server.requests[1])[0]
+
+
+async def test_a_denial_reason_typed_in_the_modal_reaches_the_model(replay, make_app) -> None:
+    server = replay(shell_script("rm -rf build"))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start_turn(pilot)
+        await pilot.press("n")  # focuses the reason box
+        assert isinstance(app.focused, Input)
+        await type_text(pilot, "keep the build folder")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.busy)
+        assert app.query_one(ToolCallBlock).title.startswith("✗ run_shell rm -rf build")
+    [result] = tool_messages(server.requests[1])
+    assert "Denied" in result and "keep the build folder" in result
+
+
+async def test_approving_a_prefix_covers_later_commands_of_the_session(replay, make_app) -> None:
+    server = replay(shell_script("echo one", "echo one two"))
+    app = make_app(server)
+    asked = 0
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start_turn(pilot)
+        assert "Always `echo one` (a)" in str(app.screen.query_one("#approve-prefix").label)
+        await pilot.press("a")
+        while app.busy:
+            if isinstance(app.screen, ApprovalScreen):
+                asked += 1
+                await pilot.press("y")
+            await pilot.pause(0.02)
+    assert asked == 0  # `echo one two` starts with the approved prefix: no second question
+    assert app.session_approvals.remembered("run_shell") == ["echo one"]
+    assert "one" in tool_messages(server.requests[1])[0]
+    assert "one two" in tool_messages(server.requests[2])[1]

@@ -1,0 +1,79 @@
+"""The swarm dashboard during a scripted 8-agent swarm: rows, following, cancelling."""
+
+from __future__ import annotations
+
+from textual.widgets import Log
+from textual.widgets.data_table import CellDoesNotExist
+
+from kimicode.ui.tui.screens.dashboard import DashboardScreen
+from kimicode.ui.tui.widgets.agent_table import AgentTable
+from kimicode.ui.tui.widgets.swarm_summary import SwarmSummary
+from tests.tui import swarm_events as swarm
+from tests.tui.conftest import wait_until
+
+
+class RecordingControl:
+    """Stands in for a running swarm's control object: records what was cancelled."""
+
+    def __init__(self) -> None:
+        self.cancelled: list[str | None] = []
+
+    def cancel(self, name: str | None) -> None:
+        self.cancelled.append(name)
+
+
+def cell(table: AgentTable, agent: str, column: str) -> str:
+    try:
+        return str(table.get_cell(agent, column))
+    except CellDoesNotExist:
+        return ""
+
+
+async def test_dashboard_opens_on_a_swarm_and_follows_one_agent_live(make_app) -> None:
+    app = make_app()
+    control = RecordingControl()
+    app.session.extras["swarm_control"] = control
+    emit = app.session.bus
+    async with app.run_test(size=(120, 40)) as pilot:
+        emit(swarm.planned(8))
+        for i in range(8):
+            for event in swarm.working(i):
+                emit(event)
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        screen = app.screen
+        table = screen.query_one(AgentTable)
+        await wait_until(pilot, lambda: cell(table, "agent-7", "steps") == "2")
+        assert table.row_count == 8
+        assert cell(table, "agent-3", "status") == "running"
+        assert cell(table, "agent-3", "files") == "docs/p3.md"
+        assert cell(table, "agent-3", "tokens") == "2.4k"
+        assert "Translate page 3" in cell(table, "agent-3", "task")
+
+        table.move_cursor(row=3)
+        await pilot.press("enter")
+        transcript = screen.query_one(Log)
+        await wait_until(
+            pilot, lambda: "agent-3 step 2: reading the page." in "\n".join(transcript.lines)
+        )
+        assert "agent-4" not in "\n".join(transcript.lines)
+        emit(swarm.ev.TextDelta(agent="agent-3", text="now writing p3.fr.md", ts=swarm.T0))
+        await wait_until(pilot, lambda: "now writing p3.fr.md" in "\n".join(transcript.lines))
+
+        await pilot.press("c")
+        await pilot.press("C")
+        assert control.cancelled == ["agent-3", None]
+
+        for i in range(8):
+            for event in swarm.finished(i, "success" if i != 5 else "error"):
+                emit(event)
+        emit(swarm.swarm_finished(8))
+        await wait_until(pilot, lambda: cell(table, "agent-5", "merge") == "conflict")
+        assert cell(table, "agent-0", "status") == "success"
+        assert cell(table, "agent-0", "elapsed") == "12s"
+        summary = str(screen.query_one(SwarmSummary).render())
+        assert "critical steps 5 of 19 total" in summary
+        assert "speedup 5.0×" in summary
+        assert "git diff main...kimicode/run42/agent-5" in summary
+
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DashboardScreen)

@@ -1,0 +1,120 @@
+"""How the chat, the approval modal and the dashboard look (pytest-textual-snapshot).
+
+Everything drawn is fixed: the replay script gives the usage, the clock is
+frozen, the project is a tmp repo named `project` on branch `main`.
+Update after looking at the report: pytest tests/tui --snapshot-update.
+"""
+
+from __future__ import annotations
+
+from kimicode.ui.tui.screens.approval import ApprovalScreen
+from kimicode.ui.tui.screens.dashboard import DashboardScreen
+from kimicode.ui.tui.widgets.agent_table import AgentTable
+from kimicode.ui.tui.widgets.prompt_input import PromptInput
+from tests.tui import swarm_events as swarm
+from tests.tui.conftest import type_text, wait_until
+
+USAGE = {"prompt_tokens": 2400, "completion_tokens": 350}
+CHAT = {
+    "conversations": [
+        {
+            "match": "describe the project",
+            "turns": [
+                {
+                    "reasoning_content": "I should look at the README first.",
+                    "tool_calls": [
+                        {
+                            "name": "edit_file",
+                            "arguments": {
+                                "path": "README.md",
+                                "old_string": "# project\n",
+                                "new_string": "# project\n\nA tiny CLI.\n",
+                            },
+                        }
+                    ],
+                    "usage": USAGE,
+                },
+                {
+                    "content": "## Done\n\nThe README now says what the project is:\n\n"
+                    "- `cli.py` parses arguments\n- **README.md** describes it\n",
+                    "usage": USAGE,
+                },
+            ],
+        }
+    ]
+}
+SHELL = {
+    "conversations": [
+        {
+            "match": "run the tests",
+            "turns": [
+                {
+                    "tool_calls": [
+                        {"name": "run_shell", "arguments": {"command": "pytest -q tests/"}}
+                    ],
+                    "usage": USAGE,
+                },
+                {"content": "ok"},
+            ],
+        }
+    ]
+}
+
+
+async def _still_cursor(pilot) -> None:
+    pilot.app.query_one(PromptInput).cursor_blink = False
+
+
+def test_chat_with_thinking_a_diff_and_markdown(snap_compare, replay, make_app) -> None:
+    app = make_app(replay(CHAT))
+
+    async def run_before(pilot) -> None:
+        await _still_cursor(pilot)
+        await type_text(pilot, "describe the project")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Done" in _answers(app) and not app.busy)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 34), run_before=run_before)
+
+
+def test_approval_modal_for_a_shell_command(snap_compare, replay, make_app) -> None:
+    app = make_app(replay(SHELL))
+
+    async def run_before(pilot) -> None:
+        await _still_cursor(pilot)
+        await type_text(pilot, "run the tests")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_dashboard_of_an_eight_agent_swarm(snap_compare, make_app) -> None:
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await _still_cursor(pilot)
+        emit = app.session.bus
+        emit(swarm.planned(8))
+        for i in range(8):
+            for event in swarm.working(i):
+                emit(event)
+        for i in (0, 1, 5):
+            for event in swarm.finished(i, "error" if i == 5 else "success"):
+                emit(event)
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        table = app.screen.query_one(AgentTable)
+        await wait_until(pilot, lambda: table.row_count == 8)
+        table.move_cursor(row=2)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def _answers(app) -> str:
+    from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
+
+    return "\n".join(r.text for r in app.query(AssistantReply))
