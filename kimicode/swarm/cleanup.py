@@ -4,8 +4,9 @@ A run interrupted by Ctrl-C, a crash or a kill can leave worktrees in the
 cache dir, `kimicode/<run>/<agent>` branches and a snapshot ref. Cleaning
 removes worktrees (their committed work lives on in the branch) and the
 branches whose work was merged or that have no commits beyond their base;
-branches holding unmerged commits, and worktrees with uncommitted edits, are kept and listed with the command to inspect them,
-unless `force`. Runs whose process is still alive are left alone.
+branches holding unmerged commits, and worktrees with uncommitted edits,
+are kept and listed with the command to inspect them, unless `force`.
+Runs whose process is still alive are left alone.
 """
 
 from __future__ import annotations

@@ -83,8 +83,8 @@ async def commit_agent_work(wt: AgentWorktree, owned: list[str], message: str) -
 async def _commit_index(wt: AgentWorktree, message: str) -> str:
     cwd = wt.path
     tree = await git_text(cwd, "write-tree")
-    head = await git_text(cwd, "rev-parse", "HEAD")
-    if tree == await git_text(cwd, "rev-parse", f"{head}^{{tree}}"):
+    head, head_tree = (await git_text(cwd, "rev-parse", "HEAD", "HEAD^{tree}")).split()
+    if tree == head_tree:
         return head  # the agent committed exactly this itself
     env = await identity_env(Path(wt.repo_root))
     sha = await git_text(cwd, *NO_SIGN, "commit-tree", tree, "-p", head, "-m", message, env=env)

@@ -1,11 +1,12 @@
 """Async git: one subprocess per command, retried when another git holds a lock.
 
-The swarm runs up to a hundred agents at once, so git commands are plain
-asyncio subprocesses rather than gitpython calls through `asyncio.to_thread`:
-the default thread pool has `cpu_count + 4` workers, which would queue a
-hundred parallel worktree creations behind a handful of threads, and a
-gitpython call spawns the same `git` process underneath anyway. gitpython is
-used where it is the simpler tool (finding a repository's top directory).
+Git commands are plain asyncio subprocesses rather than gitpython calls
+through `asyncio.to_thread`. A gitpython call spawns the same `git` process
+underneath (100 parallel `git rev-parse` measured about the same both ways on
+Django's source: 84 ms threaded, 100 ms direct), but a subprocess can be
+killed when its task is cancelled, and a hundred agents are not queued behind
+the default thread pool's `cpu_count + 4` workers. gitpython is used where it
+is the simpler tool (finding a repository's top directory).
 """
 
 from __future__ import annotations

@@ -101,9 +101,12 @@ async def plan_merge(repo_root: Path, base: Base, commits: list[AgentCommit]) ->
     """Decide, for every agent, whether its whole change set applies cleanly."""
     repo_root = Path(repo_root)
     agents = [AgentPlan(c) for c in commits]
-    for plan in agents:
-        if plan.commit.commit is not None:
-            plan.changes = await _changes(repo_root, plan.commit.base, plan.commit.commit)
+    with_work = [p for p in agents if p.commit.commit is not None]
+    found = await asyncio.gather(
+        *(_changes(repo_root, p.commit.base, p.commit.commit or "") for p in with_work)
+    )
+    for plan, changes in zip(with_work, found, strict=True):
+        plan.changes = changes
     await _check(repo_root, agents)
     return MergePlan(repo_root, base, agents)
 

@@ -13,8 +13,10 @@ only on git's own per-ref and per-worktree locks, which `gitops.git` retries.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import fnmatch
+import random
 import re
 import shutil
 from collections.abc import Iterable
@@ -121,8 +123,7 @@ async def create_worktree(
         raise KimicodeError(f"worktree {path} already exists: agent names must be unique")
     await manifest.start_run(repo_root, run_id, base.commit, base.ref)
     path.parent.mkdir(parents=True, exist_ok=True)
-    add = ("worktree", "add", "--no-checkout", "-q", "-b", branch, str(path), base.commit)
-    await git(repo_root, *add)
+    await _add_worktree(repo_root, branch, path, base.commit)
     wt = AgentWorktree(
         repo_root=repo_root,
         run_id=run_id,
@@ -141,6 +142,27 @@ async def create_worktree(
         await remove_worktree(wt)
         raise
     return wt
+
+
+# Errors git gives when it reads another worktree's admin dir while that one is
+# still being created by a concurrent `git worktree add`.
+HALF_CREATED = ("failed to read", "/worktrees/")
+
+
+async def _add_worktree(repo_root: Path, branch: str, path: Path, commit: str) -> None:
+    """`git worktree add --no-checkout`, retried when it trips over a sibling being created."""
+    add = ("worktree", "add", "--no-checkout", "-q", "-b", branch, str(path), commit)
+    for attempt in range(10):
+        try:
+            await git(repo_root, *add)
+            return
+        except GitError as exc:
+            if attempt == 9 or not all(m in exc.stderr for m in HALF_CREATED):
+                raise
+        # Undo whatever the failed attempt got to, then try again a moment later.
+        await git(repo_root, "update-ref", "-d", f"refs/heads/{branch}", commit, check=False)
+        await asyncio.to_thread(shutil.rmtree, path, ignore_errors=True)
+        await asyncio.sleep(0.005 * (attempt + 1) * (1 + random.random()))
 
 
 async def _sparse_read_tree(wt: AgentWorktree, patterns: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from swarm_helpers import git, write
 
+
 @pytest.fixture(autouse=True)
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path / "cache"

@@ -41,3 +41,8 @@ def on_disk(root: Path) -> set[str]:
 def branches(repo: Path) -> list[str]:
     refs = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/kimicode/")
     return refs.split()
+
+
+def temp_files(root: Path) -> list[Path]:
+    """Leftover temp files of an atomic write."""
+    return list(root.rglob("*.kimicode-*"))

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
-from swarm_helpers import branches, git, make_worktree, write
+from swarm_helpers import branches, git, make_worktree, temp_files, write
 
 from kimicode.swarm.commit import commit_agent_work
 from kimicode.swarm.merge import apply_merge, plan_merge
@@ -41,7 +41,9 @@ async def _agents(repo: Path, n: int) -> list:
     base = await prepare_base(repo, "run1")
     commits = []
     for i in range(n):
-        wt = await make_worktree(repo, f"agent{i}", [f"src/mod{i}.py", f"src/added{i}.py"], base=base)
+        wt = await make_worktree(
+            repo, f"agent{i}", [f"src/mod{i}.py", f"src/added{i}.py"], base=base
+        )
         write(wt.path, {f"src/mod{i}.py": f"VALUE = 'agent {i}'\n", f"src/added{i}.py": "NEW\n"})
         commits.append(await commit_agent_work(wt, wt.owned, f"task {i}"))
     return [base, commits]
@@ -57,7 +59,9 @@ async def test_merge_applies_disjoint_edits_creations_deletions(repo: Path) -> N
     remove = await make_worktree(repo, "remove", ["docs/*", "run.sh"], base=base)
     (remove.path / "docs/guide.md").unlink()
     (remove.path / "run.sh").write_text("#!/bin/sh\necho changed\n")
-    commits = [await commit_agent_work(w, w.owned, f"task {w.agent}") for w in (edit, create, remove)]
+    commits = [
+        await commit_agent_work(w, w.owned, f"task {w.agent}") for w in (edit, create, remove)
+    ]
 
     plan = await plan_merge(repo, base, commits)
     assert [a.agent for a in plan.clean] == ["edit", "create", "remove"]
@@ -70,7 +74,7 @@ async def test_merge_applies_disjoint_edits_creations_deletions(repo: Path) -> N
     assert not (repo / "docs").exists()
     assert (repo / "run.sh").read_text().endswith("changed\n")
     assert os.access(repo / "run.sh", os.X_OK)
-    assert not list(repo.rglob("*.kimicode-*"))
+    assert not temp_files(repo)
     for w in (edit, create, remove):
         assert not w.path.exists()
     assert branches(repo) == []
@@ -104,7 +108,9 @@ async def test_user_created_file_and_agent_overlap_are_conflicts(repo: Path) -> 
     write(b.path, {"shared.txt": "from b\n"})
     commits = [await commit_agent_work(w, w.owned, w.agent) for w in (a, b)]
     plan = await plan_merge(repo, base, commits)
-    assert [x.agent for x in plan.clean] == ["a"] and "also changed by a" in plan.conflicted[0].reason
+    assert [x.agent for x in plan.clean] == ["a"] and "also changed by a" in plan.conflicted[
+        0
+    ].reason
     write(repo, {"a.txt": "the user made this meanwhile\n"})
     report = await apply_merge(repo, plan)  # re-checked before writing
     assert report.merged == {} and {c.agent for c in report.conflicts} == {"a", "b"}
@@ -162,4 +168,4 @@ async def test_cancel_during_apply_leaves_tree_untouched_or_fully_merged(
     assert after == before or after == before | merged
     if cancel_at:
         assert after == before | merged
-    assert not list(repo.rglob("*.kimicode-*"))
+    assert not temp_files(repo)

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from kimicode.swarm.snapshot import prepare_base
-
 from swarm_helpers import git, write
+
+from kimicode.swarm.snapshot import prepare_base
 
 
 def user_state(repo: Path) -> tuple[str, str, bytes]:
@@ -35,7 +34,9 @@ async def test_dirty_tree_snapshot_keeps_user_state_identical(repo: Path) -> Non
     assert user_state(repo) == before
     assert base.dirty and base.ref == "refs/kimicode/snapshots/r1"
     assert git(repo, "rev-parse", base.ref).strip() == base.commit
-    assert git(repo, "rev-parse", f"{base.commit}^").strip() == git(repo, "rev-parse", "HEAD").strip()
+    assert (
+        git(repo, "rev-parse", f"{base.commit}^").strip() == git(repo, "rev-parse", "HEAD").strip()
+    )
     show = lambda rel: git(repo, "show", f"{base.commit}:{rel}")  # noqa: E731
     assert show("src/mod3.py") == "VALUE = 'unstaged edit'\n"
     assert show("src/mod2.py") == "VALUE = 'staged'\n"
@@ -48,7 +49,7 @@ async def test_dirty_tree_snapshot_keeps_user_state_identical(repo: Path) -> Non
 async def test_repo_without_commits(tmp_path: Path) -> None:
     root = tmp_path / "fresh"
     root.mkdir()
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    git(root, "init", "-q")
     write(root, {"a.txt": "hello\n"})
     base = await prepare_base(root, "r1")
     assert base.dirty and base.ref

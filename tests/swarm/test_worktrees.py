@@ -9,6 +9,7 @@ from swarm_helpers import git, make_worktree, on_disk, write
 
 from kimicode.config import SwarmSettings
 from kimicode.errors import ToolError
+from kimicode.swarm import manifest
 from kimicode.swarm.snapshot import prepare_base
 from kimicode.swarm.workspace import SparseWorkspace
 from kimicode.swarm.worktrees import create_worktree, expand_owned, remove_worktree
@@ -115,5 +116,9 @@ async def test_twenty_worktrees_created_concurrently(repo: Path) -> None:
         assert on_disk(wt.path) == {owned[wt.agent][0]}
         assert git(wt.path, "rev-parse", "HEAD").strip() == base.commit
         assert git(wt.path, "status", "--porcelain") == ""
+    [run] = manifest.list_manifests(repo)  # an interrupted run can be found from here
+    assert run.run_id == "run1" and run.base == base.commit and len(run.agents) == 20
+    assert run.agents["agent3"].branch == "kimicode/run1/agent3"
     await asyncio.gather(*(remove_worktree(wt) for wt in wts))
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+    assert all(r.removed for r in manifest.list_manifests(repo)[0].agents.values())
