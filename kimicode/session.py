@@ -240,6 +240,18 @@ class Session:
             checks.append(self.hooks.stop_check())
         return checks
 
+    def set_model(self, name: str) -> None:
+        """Switch the model for the next turns (the TUI's /model)."""
+        self.settings.model.name = name
+        if self._model is not None and hasattr(self._model, "for_model"):
+            self._model = self._model.for_model(name)
+
+    def set_swarm(self, enabled: bool) -> None:
+        """Offer spawn_agents (or stop offering it) from the next turn on (the TUI's /swarm)."""
+        self.settings.swarm.enabled = enabled
+        keep = [t for t in self.tools if t.name.startswith("mcp__")]
+        self.tools = ToolSet(self._build_tools(keep))
+
     async def compact(self) -> None:
         """Summarise the history now (the TUI's /compact)."""
         agent = self._agent_for_maintenance()

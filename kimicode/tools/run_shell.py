@@ -89,7 +89,7 @@ async def _spawn(argv: list[str], cwd: Path) -> asyncio.subprocess.Process:
         )
     )
     try:
-        return await spawning
+        return await asyncio.shield(spawning)
     except asyncio.CancelledError:
         try:
             proc = await spawning

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tool_helpers import call, make_ctx, process_running
+from tool_helpers import call, make_ctx, process_running, running_with_cmdline
 
 from kimicode.errors import ToolError
 from kimicode.tools.run_shell import RunShell
@@ -56,6 +56,24 @@ async def test_cancellation_kills_the_group_and_propagates(tmp_path: Path) -> No
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not process_running(pid)
+
+
+@pytest.mark.timeout(60)
+async def test_cancelling_at_any_moment_of_start_up_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    duration = f"1000.{os.getpid()}"  # a command line only this test runs
+    command = f"sleep {duration} & sleep {duration}"
+
+    async def start_then_cancel(i: int) -> None:
+        task = asyncio.create_task(shell(tmp_path, command))
+        await asyncio.sleep(0.001 * (i % 10))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    await asyncio.gather(*(start_then_cancel(i) for i in range(20)))
+    assert running_with_cmdline(f"sleep {duration}") == []
 
 
 async def test_background_job_holding_the_output_is_stopped(tmp_path: Path) -> None:

@@ -46,3 +46,18 @@ def process_running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat[stat.rfind(")") + 2] not in "ZX"
+
+
+def running_with_cmdline(needle: str) -> list[int]:
+    """Pids of live (non-zombie) processes whose command line contains `needle`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if needle in cmdline and process_running(int(entry.name)):
+            found.append(int(entry.name))
+    return found

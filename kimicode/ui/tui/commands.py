@@ -16,7 +16,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("help", "", "show commands and keys"),
     SlashCommand("model", "[name]", "show or switch the model"),
     SlashCommand("thinking", "", "turn the model's thinking on or off"),
-    SlashCommand("swarm", "", "open the swarm dashboard"),
+    SlashCommand("swarm", "[on|off]", "let the agent spawn sub-agents, or open the dashboard"),
     SlashCommand("clear", "", "start a fresh conversation"),
     SlashCommand("compact", "", "summarise the conversation to free context"),
     SlashCommand("resume", "[id]", "list saved sessions, or resume one"),

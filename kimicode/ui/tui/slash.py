@@ -54,10 +54,7 @@ def _model(app: KimicodeApp, arg: str) -> None:
     if not arg:
         app.show_notice("info", f"model: {settings.model.name} at {settings.model.base_url}")
         return
-    settings.model.name = arg
-    client = app.session.model
-    if hasattr(client, "model"):
-        client.model = arg
+    app.session.set_model(arg)
     app.query_one(StatusBar).model = arg
     app.show_notice("info", f"model switched to {arg}")
 
@@ -69,7 +66,16 @@ def _thinking(app: KimicodeApp, _: str) -> None:
     app.show_notice("info", f"thinking {'on' if settings.model.thinking else 'off'}")
 
 
-def _swarm(app: KimicodeApp, _: str) -> None:
+def _swarm(app: KimicodeApp, arg: str) -> None:
+    """`/swarm on|off` offers spawn_agents or withdraws it; bare `/swarm` opens the dashboard."""
+    choice = arg.strip().lower()
+    if choice in ("on", "off"):
+        app.session.set_swarm(choice == "on")
+        app.show_notice(
+            "info",
+            f"swarm {choice}: spawn_agents is {'offered' if choice == 'on' else 'withdrawn'}",
+        )
+        return
     app.action_dashboard()
 
 

@@ -9,6 +9,8 @@ from kimicode.ui.tui.pricing import format_tokens
 from kimicode.ui.tui.swarm_state import AgentState
 
 COLUMNS = ("agent", "status", "files", "steps", "tool", "tokens", "elapsed", "merge", "task")
+WIDTHS = {"status": 9, "steps": 5, "tool": 12, "tokens": 7, "elapsed": 7, "merge": 8}
+"""Columns whose content changes width while an agent runs get room up front."""
 STATUS_STYLES = {
     "planned": "dim",
     "running": "yellow",
@@ -42,7 +44,7 @@ class AgentTable(DataTable):
 
     def on_mount(self) -> None:
         for column in COLUMNS:
-            self.add_column(column, key=column)
+            self.add_column(column, key=column, width=WIDTHS.get(column))
 
     def reset(self) -> None:
         self.clear()
