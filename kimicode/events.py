@@ -229,6 +229,8 @@ class RunResult(Event):
     agents: list[dict[str, Any]]
     duration_s: float
     error: str | None = None
+    screenshots: list[str] = field(default_factory=list)
+    """Visual self-check screenshots kept in the session's folder, one per round."""
 
     def to_dict(self) -> dict[str, Any]:
         data = Event.to_dict(self)

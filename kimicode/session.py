@@ -308,6 +308,7 @@ class Session:
             agents=outcome.agents,
             duration_s=round(outcome.duration_s, 3),
             error=outcome.error,
+            screenshots=outcome.screenshots,
         )
 
     async def _start_mcp(self) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kimicode.config import Settings
-from kimicode.errors import UsageError
+from kimicode.errors import ToolError, UsageError
 
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 VIDEO_EXT = {".mp4", ".webm", ".mov", ".mkv", ".avi"}
@@ -45,9 +45,23 @@ def _animated(path: Path) -> bool:
 async def build_user_content(
     prompt: str, images: list[Path], videos: list[Path], settings: Settings, api_key: str = ""
 ) -> str | list[dict[str, Any]]:
-    """The first user message: plain text, or text plus image/video parts."""
+    """The first user message: plain text, or text plus image/video parts.
+
+    A file that cannot be used (missing, corrupt, too big, a model without
+    vision) is the user's input problem: a UsageError naming it, before any
+    request is made.
+    """
     if not images and not videos:
         return prompt
+    try:
+        return await _media_parts(prompt, images, videos, settings, api_key)
+    except ToolError as exc:
+        raise UsageError(str(exc)) from None
+
+
+async def _media_parts(
+    prompt: str, images: list[Path], videos: list[Path], settings: Settings, api_key: str
+) -> list[dict[str, Any]]:
     from kimicode.vision import images as img
     from kimicode.vision import upload, video
 

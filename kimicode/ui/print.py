@@ -14,9 +14,12 @@ from kimicode import events as ev
 
 
 def _short(value: Any, limit: int = 90) -> str:
+    """One line of `value`, cut to `limit`, with rich markup escaped."""
+    from rich.markup import escape
+
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 class TextRenderer:
@@ -40,24 +43,28 @@ class TextRenderer:
             case ev.AssistantMessage(content=text, tool_calls=calls) if calls and text:
                 c.print(f"{self._who(event)}[dim]{_short(text, 200)}[/]")
             case ev.Retrying(attempt=n, wait_s=wait, reason=why):
-                c.print(f"{self._who(event)}[yellow]retry {n} in {wait:.1f}s: {why}[/]")
+                c.print(
+                    f"{self._who(event)}[yellow]retry {n} in {wait:.1f}s: {_short(why, 200)}[/]"
+                )
             case ev.Notice(level=level, message=msg):
                 color = {"error": "red", "warning": "yellow"}.get(level, "blue")
-                c.print(f"{self._who(event)}[{color}]{msg}[/]")
+                c.print(f"{self._who(event)}[{color}]{_short(msg, 2000)}[/]")
             case ev.Compacted(tokens_before=a, tokens_after=b, method=m):
                 c.print(f"{self._who(event)}[dim]context compacted ({m}): {a} → {b} tokens[/]")
             case ev.ApprovalDecided(approved=False, summary=s, reason=r):
-                c.print(f"{self._who(event)}[yellow]denied[/] {_short(s)}: {r}")
+                c.print(f"{self._who(event)}[yellow]denied[/] {_short(s)}: {_short(r, 300)}")
             case ev.SwarmStarted(tasks=tasks, max_agents=n):
                 c.print(f"[bold]swarm[/]: {len(tasks)} agents, up to {n} at once")
             case ev.AgentFinished(name=name, status=status, steps=s, tool_calls=t, error=e):
                 color = "green" if status == "success" else "red"
-                tail = f": {e}" if e else ""
+                tail = f": {_short(e, 300)}" if e else ""
                 c.print(f"  [{color}]{status}[/] {name} ({s} steps, {t} tool calls){tail}")
             case ev.AgentMerged(name=name, files=files):
                 c.print(f"  [green]merged[/] {name}: {len(files)} files")
             case ev.MergeConflict(name=name, files=files, inspect=cmd):
-                c.print(f"  [red]conflict[/] {name}: {', '.join(files)} — inspect: {cmd}")
+                c.print(
+                    f"  [red]conflict[/] {name}: {_short(', '.join(files), 200)} — inspect: {cmd}"
+                )
             case ev.SwarmFinished() as s:
                 c.print(
                     f"[bold]swarm done[/]: {s.merged}/{s.agents} merged, {s.failed} failed, "
@@ -69,8 +76,12 @@ class TextRenderer:
                 if r.result:
                     self.out.write(r.result.rstrip("\n") + "\n")
                     self.out.flush()
+                for shot in r.screenshots:
+                    c.print(f"[dim]visual check screenshot: {shot}[/]")
                 if r.status != "success":
-                    c.print(f"[red]{r.status}[/]: {r.error or 'the task did not finish'}")
+                    c.print(
+                        f"[red]{r.status}[/]: {_short(r.error or 'the task did not finish', 2000)}"
+                    )
             case _:
                 pass
 

@@ -73,6 +73,7 @@ def test_json_output_has_exactly_the_documented_fields(repo: Path, replay, kimic
         "agents",
         "duration_s",
         "error",
+        "screenshots",
     }
     assert out["status"] == "success" and out["error"] is None
     assert out["result"] == "Added a --verbose flag to cli.py and ran it."
