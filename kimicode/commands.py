@@ -59,10 +59,10 @@ def config_show(directory: Path | None) -> None:
     console = Console(highlight=False)
     console.print(f"user file:    {user_config_path()}")
     console.print(f"project file: {project_config_path(root)}")
-    table = Table("setting", "value", "from", box=None)
-    for key, value, source in settings.effective():
-        table.add_row(key, json.dumps(value), source)
-    console.print(table)
+    rows = [(key, json.dumps(value), source) for key, value, source in settings.effective()]
+    width = max(len(v) for _, v, _ in rows)
+    for key, value, source in rows:  # plain lines: never truncated, easy to grep
+        print(f"{key:<30} {value:<{min(width, 40)}}  {source}")
 
 
 CONFIG_TEMPLATE = """\
