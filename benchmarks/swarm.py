@@ -4,10 +4,12 @@ Each model call takes 300 ms (15 SSE chunks, 20 ms apart: 50 chunks a second per
 agent); each sub-agent makes 6 model calls and 5 tool calls. For N = 1, 8, 32, 100
 the same N tasks run with `--max-agents N` and with `--max-agents 1`, each in a
 fresh process against a replay server in another process, in one run of this
-script. Reported: wall times and their ratio (the measured speedup), the swarm's
-own figure (agent time / wall), critical vs total steps, peak RSS, and the
-client's CPU share. Targets: speedup >= 7x (N=8), 25x (N=32), 60x (N=100);
-peak RSS at N=100 under 600 MB; client CPU under half a core.
+script. Reported: whole-run wall times and their ratio ("run x"), the ratio of
+the swarm phase alone (spawn_agents, without the orchestrator's own turns:
+"swarm x"), the swarm's own figure (sum of agent times / swarm wall), critical
+vs total steps, peak RSS, and the client's CPU share (CPU seconds / wall).
+Targets: speedup >= 7x (N=8), 25x (N=32), 60x (N=100); peak RSS at N=100
+under 600 MB; client CPU under half a core.
 
 Usage: python benchmarks/swarm.py [--sizes 1,8,32,100] [--django]
   --django also runs benchmarks/swarm_setup.py (setup + merge cost per agent on

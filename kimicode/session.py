@@ -7,6 +7,7 @@ runs many. Nothing here knows how events are shown.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from kimicode.agent.guardrails import Checkpointer, CheckRecord, ToolHooks, chec
 from kimicode.agent.loop import Agent, AgentResult, Budget
 from kimicode.agent.prompts import load, project_instructions
 from kimicode.config import Settings
+from kimicode.errors import KimicodeError
 from kimicode.llm.types import ChatModel, Message
 from kimicode.sessions.store import SessionLog, SessionStore
 from kimicode.tools.base import Approver, Tool, approve_all
@@ -101,6 +103,11 @@ class Session:
             )
         return self._model
 
+    def _prepare_model(self) -> None:
+        prepare = getattr(self.model, "prepare", None)
+        if prepare is not None:
+            prepare()
+
     def sub_model(self) -> ChatModel:
         """The model sub-agents use: `[swarm] model`, else the session's."""
         name = self.settings.swarm.model
@@ -163,6 +170,8 @@ class Session:
                 resumed=self.resumed,
             )
         )
+        # The model client (the openai import, ~0.4 s) loads in a thread while the map is built.
+        client = asyncio.create_task(asyncio.to_thread(self._prepare_model))
         await self._start_mcp()
         if not self.history:
             prompt = self.system_prompt()
@@ -172,6 +181,10 @@ class Session:
             system = {"role": "system", "content": prompt}
             self.history.append(system)
             self.log.message(system)
+        try:
+            await client
+        except KimicodeError:
+            pass  # raised again, where it matters, by the first model call
         self.started = True
 
     async def run(

@@ -163,6 +163,10 @@ class OpenAIChatModel:
             cause = exc.__cause__ or exc
             raise RetryableFailure("connection", f"connection failed: {_describe(cause)}") from None
 
+    def prepare(self) -> None:
+        """Build the HTTP client now (it imports openai, ~0.4 s), e.g. in a thread at start."""
+        self._openai()
+
     def _openai(self) -> Any:
         if self._client is None:
             import openai
