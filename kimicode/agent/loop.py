@@ -112,6 +112,8 @@ class Agent:
         self.finish_checks = finish_checks or []
         self.hooks = hooks
         self.checkpointer = checkpointer
+        self.ready: Callable[[], Awaitable[None]] | None = None
+        """Awaited once before the first tool call or finish check (a workspace being built)."""
         self.extras = {"agent_stats": self, **(extras or {})}
         self.guard = RepeatGuard(settings.agent.repeat_reminder, settings.agent.repeat_stop)
         window = settings.model.context_window
@@ -138,6 +140,7 @@ class Agent:
                 if self.steps >= self.max_steps:
                     raise LimitReached(f"stopped after {self.steps} steps (--max-steps)")
                 if await self.step():
+                    await self._ensure_ready()
                     follow_up = await self._run_finish_checks()
                     if follow_up is None:
                         return self._result("success")
@@ -213,6 +216,15 @@ class Agent:
 
     async def execute(self, calls: list[ToolCall]) -> None:
         """Run one turn's tool calls concurrently; append one result per call, in order."""
+        try:
+            await self._ensure_ready()
+        except asyncio.CancelledError:
+            self._append_results(calls, [ToolResult("interrupted", is_error=True)] * len(calls))
+            raise
+        except Exception as exc:
+            note = ToolResult(f"not run: the workspace could not be set up: {exc}", is_error=True)
+            self._append_results(calls, [note] * len(calls))
+            raise
         results: list[ToolResult | None] = [None] * len(calls)
         granted = self.budget.take(len(calls))
         stop: KimicodeError | None = None
@@ -356,6 +368,11 @@ class Agent:
         return result
 
     # --- helpers -----------------------------------------------------------------
+
+    async def _ensure_ready(self) -> None:
+        if self.ready is not None:
+            ready, self.ready = self.ready, None
+            await ready()
 
     def _history_tokens(self) -> int:
         """The history's token estimate, counting only messages added since last time."""

@@ -20,6 +20,7 @@ from kimicode.agent.loop import Agent, Budget
 from kimicode.agent.prompts import load
 from kimicode.config import Settings
 from kimicode.llm.types import ChatModel
+from kimicode.swarm import manifest
 from kimicode.swarm.commit import AgentCommit, commit_agent_work
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.tasks import TaskSpec
@@ -27,6 +28,7 @@ from kimicode.swarm.workspace import SparseWorkspace
 from kimicode.swarm.worktrees import AgentWorktree, create_worktree
 from kimicode.tools.base import Approver, Tool
 from kimicode.tools.registry import ToolSet
+from kimicode.tools.workspace import Workspace
 
 
 @dataclass(slots=True)
@@ -64,89 +66,129 @@ class SubAgentEnv:
 async def run_subagent(
     task: TaskSpec, base: Base, run_id: str, env: SubAgentEnv
 ) -> SubAgentOutcome:
+    """Run one sub-agent to its end; never raises except on cancellation.
+
+    Its worktree is created while the model thinks about its first turn: the
+    workspace is only needed once the first tool runs, so setup stays off the
+    critical path.
+    """
     started = time.perf_counter()
     out = SubAgentOutcome(name=task.name, status="error", summary="", files=task.files)
     emit = ev.tagged(env.emit, task.name)
     swarm = env.settings.swarm
     root = env.settings.project_dir
+    setup = asyncio.create_task(_set_up(task, base, run_id, env, emit, out))
+    expected = manifest.worktree_path(root, run_id, task.name)
+    system = load("subagent").format(root=expected, owned=", ".join(task.files))
+    record = CheckRecord()
+    hooks = ToolHooks(env.settings, expected) if ToolHooks.wanted(env.settings) else None
+    agent = Agent(
+        model=env.model,
+        tools=ToolSet(env.tools),
+        messages=[{"role": "system", "content": system}],
+        settings=env.settings,
+        workspace=Workspace(expected, owned=task.files),
+        emit=emit,
+        budget=Budget(swarm.agent_max_tool_calls, parent=env.budget),
+        name=task.name,
+        approve=env.approve,
+        max_steps=swarm.agent_max_steps,
+        extras=dict(env.extras),
+        hooks=hooks,
+        finish_checks=[checks_finish_check(env.settings, record)],
+    )
+
+    async def ready() -> None:
+        agent.workspace = await setup
+
+    agent.ready = ready
     try:
-        out.worktree = await create_worktree(root, base, run_id, task.name, task.files, swarm)
-        emit(
-            ev.AgentSpawned(
-                name=task.name,
-                files=task.files,
-                branch=out.worktree.branch,
-                worktree=str(out.worktree.path),
-            )
+        result = await asyncio.wait_for(
+            agent.run(_first_message(task, env.repo_summary)), swarm.agent_timeout
         )
-        workspace = SparseWorkspace(out.worktree, settings=swarm)
-        system = load("subagent").format(root=workspace.root, owned=", ".join(task.files))
-        hooks = ToolHooks(env.settings, workspace.root) if ToolHooks.wanted(env.settings) else None
-        blocked = await _subagent_hook("SubagentStart", env, task, workspace.root, None)
-        if blocked:
-            raise RuntimeError(f"a SubagentStart hook refused this agent: {blocked}")
-        record = CheckRecord()
-        agent = Agent(
-            model=env.model,
-            tools=ToolSet(env.tools),
-            messages=[{"role": "system", "content": system}],
-            settings=env.settings,
-            workspace=workspace,
-            emit=emit,
-            budget=Budget(swarm.agent_max_tool_calls, parent=env.budget),
-            name=task.name,
-            approve=env.approve,
-            max_steps=swarm.agent_max_steps,
-            extras=dict(env.extras),
-            hooks=hooks,
-            finish_checks=[checks_finish_check(env.settings, record)],
-        )
-        try:
-            result = await asyncio.wait_for(
-                agent.run(_first_message(task, env.repo_summary)), swarm.agent_timeout
-            )
-            out.status, out.summary, out.error = result.status, result.result, result.error
-        except TimeoutError:
-            out.status = "error"
-            out.error = f"timed out after {swarm.agent_timeout:.0f} s ([swarm] agent_timeout)"
-            out.summary = agent.final
-        except asyncio.CancelledError:
-            out.status, out.error = "cancelled", "cancelled"
-            raise
-        finally:
-            out.steps, out.tool_calls = agent.steps, agent.tool_calls
-            out.checks = dict(record.passed)
-            out.prompt_tokens = agent.usage.prompt_tokens
-            out.completion_tokens = agent.usage.completion_tokens
-            await asyncio.shield(_keep_work(out, task, workspace))
+        out.status, out.summary, out.error = result.status, result.result, result.error
+    except TimeoutError:
+        out.status = "error"
+        out.error = f"timed out after {swarm.agent_timeout:.0f} s ([swarm] agent_timeout)"
+        out.summary = agent.final
     except asyncio.CancelledError:
-        out.status = "cancelled"
-        out.error = out.error or "cancelled"
+        out.status, out.error = "cancelled", "cancelled"
         raise
     except Exception as exc:  # a crashing sub-agent is reported, the others go on
         out.status = "error"
-        out.error = out.error or f"{type(exc).__name__}: {exc}"
+        out.error = f"{type(exc).__name__}: {exc}"
     finally:
-        out.duration_s = time.perf_counter() - started
-        if out.worktree is not None:
-            await asyncio.shield(
-                _subagent_hook("SubagentStop", env, task, out.worktree.path, out.status)
-            )
-        emit(
-            ev.AgentFinished(
-                name=task.name,
-                status=out.status,
-                summary=out.summary[:4000],
-                steps=out.steps,
-                tool_calls=out.tool_calls,
-                prompt_tokens=out.prompt_tokens,
-                completion_tokens=out.completion_tokens,
-                duration_s=round(out.duration_s, 3),
-                error=out.error,
-                diffstat=out.commit.diffstat if out.commit else "",
-            )
-        )
+        out.steps, out.tool_calls = agent.steps, agent.tool_calls
+        out.checks = dict(record.passed)
+        out.prompt_tokens = agent.usage.prompt_tokens
+        out.completion_tokens = agent.usage.completion_tokens
+        await asyncio.shield(_finish(task, env, out, setup, emit, started))
     return out
+
+
+async def _set_up(
+    task: TaskSpec,
+    base: Base,
+    run_id: str,
+    env: SubAgentEnv,
+    emit: ev.EventSink,
+    out: SubAgentOutcome,
+) -> SparseWorkspace:
+    swarm = env.settings.swarm
+    out.worktree = await create_worktree(
+        env.settings.project_dir, base, run_id, task.name, task.files, swarm
+    )
+    emit(
+        ev.AgentSpawned(
+            name=task.name,
+            files=task.files,
+            branch=out.worktree.branch,
+            worktree=str(out.worktree.path),
+        )
+    )
+    blocked = await _subagent_hook("SubagentStart", env, task, out.worktree.path, None)
+    if blocked:
+        raise RuntimeError(f"a SubagentStart hook refused this agent: {blocked}")
+    return SparseWorkspace(out.worktree, settings=swarm)
+
+
+async def _finish(
+    task: TaskSpec,
+    env: SubAgentEnv,
+    out: SubAgentOutcome,
+    setup: asyncio.Task[SparseWorkspace],
+    emit: ev.EventSink,
+    started: float,
+) -> None:
+    """Keep the agent's work on its branch, run SubagentStop, report: even when cancelled."""
+    workspace: SparseWorkspace | None = None
+    try:
+        workspace = await setup
+    except Exception as exc:
+        if out.status == "success" or not out.error:
+            out.status, out.error = "error", f"{type(exc).__name__}: {exc}"
+    try:
+        if workspace is not None:
+            await _keep_work(out, task, workspace)
+    except Exception as exc:
+        out.status, out.error = "error", out.error or f"{type(exc).__name__}: {exc}"
+    out.duration_s = time.perf_counter() - started
+    if out.worktree is not None:
+        await _subagent_hook("SubagentStop", env, task, out.worktree.path, out.status)
+    emit(
+        ev.AgentFinished(
+            name=task.name,
+            status=out.status,
+            summary=out.summary[:4000],
+            steps=out.steps,
+            tool_calls=out.tool_calls,
+            prompt_tokens=out.prompt_tokens,
+            completion_tokens=out.completion_tokens,
+            duration_s=round(out.duration_s, 3),
+            error=out.error,
+            diffstat=out.commit.diffstat if out.commit else "",
+        )
+    )
 
 
 async def _keep_work(out: SubAgentOutcome, task: TaskSpec, workspace: SparseWorkspace) -> None:

@@ -78,6 +78,12 @@ P = TypeVar("P", bound=BaseModel)
 
 
 @cache
+def _parameters(params: type[BaseModel]) -> dict[str, Any]:
+    """Built once per model class: a swarm builds the same schemas for every agent."""
+    return tool_schema(params)
+
+
+@cache
 def _description(cls: type, name: str) -> str:
     here = Path(inspect.getfile(cls)).parent
     return (here / f"{name}.md").read_text(encoding="utf-8").strip()
@@ -100,7 +106,7 @@ class Tool(ABC, Generic[P]):
             "function": {
                 "name": self.name,
                 "description": self.description,
-                "parameters": tool_schema(self.Params),
+                "parameters": _parameters(self.Params),
             },
         }
 
