@@ -8,13 +8,13 @@ exit codes DESIGN.md gives; makes Ctrl-C and SIGTERM cancel the run cleanly
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kimicode.errors import Interrupted, KimicodeError, UsageError
+from kimicode.interrupts import cancel_on_signals
 
 
 @dataclass(slots=True)
@@ -100,34 +100,18 @@ async def _print_main(
     session.bus.subscribe(renderer)
     for message in warnings:
         session.bus(ev.Notice(level="warning", message=message))
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    interrupted = False
-
-    def on_signal() -> None:
-        nonlocal interrupted
-        if interrupted:  # a second Ctrl-C: stop waiting for clean-up
-            raise SystemExit(130)
-        interrupted = True
-        assert task is not None
-        task.cancel()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
     try:
-        try:
-            outcome = await session.run(prompt, images=images, videos=videos)
-        except asyncio.CancelledError:
-            if not interrupted:
+        with cancel_on_signals() as signals:
+            try:
+                outcome = await session.run(prompt, images=images, videos=videos)
+            except asyncio.CancelledError:
+                if not signals.interrupted:
+                    raise
+                session.bus(ev.Notice(level="error", message="interrupted"))
+                raise Interrupted("interrupted") from None
+            except KimicodeError as exc:
+                session.bus(ev.Notice(level="error", message=str(exc)))
                 raise
-            session.bus(ev.Notice(level="error", message="interrupted"))
-            raise Interrupted("interrupted") from None
-        except KimicodeError as exc:
-            session.bus(ev.Notice(level="error", message=str(exc)))
-            raise
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
         session.bus(session.result_event(outcome))
     finally:
         await _shutdown(session)

@@ -213,14 +213,7 @@ class Session:
             "prompt_tokens": 0,
             "completion_tokens": 0,
         }
-        agent = Agent(
-            model=self.model,
-            tools=self.tools,
-            messages=self.history,
-            settings=self.settings,
-            workspace=self.workspace,
-            emit=self.bus,
-            budget=self.budget,
+        agent = self._agent(
             approve=self.approve,
             record=self.log.message,
             on_compact=self.log.compaction,
@@ -267,7 +260,7 @@ class Session:
 
     async def compact(self) -> None:
         """Summarise the history now (the TUI's /compact)."""
-        agent = self._agent_for_maintenance()
+        agent = self._agent()
         fitted, report = await agent.compactor.fit(self.history, fixed=agent.compactor.budget)
         if report is not None:
             self.history[:] = fitted
@@ -293,7 +286,8 @@ class Session:
         control.cancel(name)
         return True
 
-    def _agent_for_maintenance(self) -> Agent:
+    def _agent(self, **options: Any) -> Agent:
+        """The main agent over this session's history (options: approvals, checks, hooks)."""
         return Agent(
             model=self.model,
             tools=self.tools,
@@ -302,6 +296,7 @@ class Session:
             workspace=self.workspace,
             emit=self.bus,
             budget=self.budget,
+            **options,
         )
 
     def result_event(self, outcome: RunOutcome) -> ev.RunResult:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from kimicode.interrupts import cancel_on_signals
 from kimicode.repo.visual_watch import PageCheck, VisualWatch
 from kimicode.repo.watch_instructions import (
     Instruction,
@@ -62,31 +62,17 @@ async def _main(settings: Any) -> int:
     for message in warnings:
         console.print(f"[yellow]{escape(message)}[/]")
     watch = WatchLoop(settings, session, console)
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    interrupted = False
-
-    def on_signal() -> None:
-        nonlocal interrupted
-        if interrupted:  # a second Ctrl-C: stop waiting for clean-up
-            raise SystemExit(130)
-        interrupted = True
-        assert task is not None
-        task.cancel()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
     try:
-        await watch.run()
-        return 0
-    except asyncio.CancelledError:
-        if not interrupted:
-            raise
-        console.print("[dim]stopped watching[/]")
-        return 130
+        with cancel_on_signals() as signals:
+            try:
+                await watch.run()
+                return 0
+            except asyncio.CancelledError:
+                if not signals.interrupted:
+                    raise
+                console.print("[dim]stopped watching[/]")
+                return 130
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
         await watch.close()
         await session.aclose()
         await _close_browser_and_servers()
