@@ -111,7 +111,7 @@ async def one_run(root: Path, url: str, max_agents: int) -> dict:
     outcome = await session.run("Run the benchmark tasks")
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu0
-    session.close()
+    await session.aclose()
     result = session.result_event(outcome)
     assert result.status == "success", result.error
     s = finished[-1]
@@ -119,6 +119,7 @@ async def one_run(root: Path, url: str, max_agents: int) -> dict:
         "wall": wall,
         "cpu": cpu,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "swarm_wall": s.wall_s,
         "swarm_speedup": s.speedup,
         "critical": result.critical_steps,
         "total": result.steps,
@@ -174,16 +175,17 @@ def main() -> None:
         return
     sizes = [int(x) for x in opts.sizes.split(",")]
     print(
-        f"{'N':>4} {'serial s':>9} {'parallel s':>11} {'speedup':>8} {'swarm fig':>10} "
-        f"{'crit/total':>11} {'RSS MB':>7} {'CPU cores':>10}"
+        f"{'N':>4} {'serial s':>9} {'parallel s':>11} {'run x':>7} {'swarm x':>8} "
+        f"{'agent/wall':>11} {'crit/total':>11} {'RSS MB':>7} {'CPU cores':>10}"
     )
     for n in sizes:
         par = measure(n, n)
         ser = measure(n, 1) if n > 1 else par
         print(
-            f"{n:>4} {ser['wall']:>9.1f} {par['wall']:>11.2f} {ser['wall'] / par['wall']:>7.1f}x "
-            f"{par['swarm_speedup']:>9.1f}x {par['critical']:>5}/{par['total']:<5} "
-            f"{par['rss_mb']:>7.0f} {par['cpu'] / par['wall']:>10.2f}",
+            f"{n:>4} {ser['wall']:>9.1f} {par['wall']:>11.2f} {ser['wall'] / par['wall']:>6.1f}x "
+            f"{ser['swarm_wall'] / par['swarm_wall']:>7.1f}x {par['swarm_speedup']:>10.1f}x "
+            f"{par['critical']:>5}/{par['total']:<5} {par['rss_mb']:>7.0f} "
+            f"{par['cpu'] / par['wall']:>10.2f}",
             flush=True,
         )
     if opts.django:
