@@ -15,7 +15,8 @@ from typing import Any
 
 from kimicode import events as ev
 from kimicode.agent.guardrails import Checkpointer, CheckRecord, ToolHooks, checks_finish_check
-from kimicode.agent.loop import Agent, AgentResult, Budget
+from kimicode.agent.loop import Agent
+from kimicode.agent.outcome import AgentResult, Budget
 from kimicode.agent.prompts import load, project_instructions
 from kimicode.config import Settings
 from kimicode.errors import KimicodeError

@@ -186,7 +186,7 @@ class WatchLoop:
 
     async def _run_turn(self, prompt: str, *, read_only: bool) -> Any:
         """One agent turn; None when it could not run (the watch goes on)."""
-        from kimicode.agent.loop import Budget
+        from kimicode.agent.outcome import Budget
         from kimicode.errors import KimicodeError
 
         session = self.session

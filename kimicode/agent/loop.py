@@ -13,7 +13,6 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,6 +21,7 @@ from kimicode import events as ev
 from kimicode.agent.compaction import Compactor
 from kimicode.agent.guard import RepeatGuard
 from kimicode.agent.guardrails import Checkpointer, ToolHooks
+from kimicode.agent.outcome import AgentResult, Budget
 from kimicode.agent.tokens import estimate_message, estimate_tools
 from kimicode.config import Settings
 from kimicode.errors import KimicodeError, LimitReached, ModelError, ToolError
@@ -34,44 +34,6 @@ FinishCheck = Callable[["Agent"], Awaitable[str | list[dict[str, Any]] | None]]
 """Called when the model says it is done; a returned message sends it back to work."""
 
 PREVIEW = 2_000
-
-
-class Budget:
-    """Tool calls for the whole task, shared by the orchestrator and every sub-agent.
-
-    A sub-agent's budget has its own limit and a `parent` (the task's): a call
-    is granted only when both have room.
-    """
-
-    def __init__(self, limit: int, parent: Budget | None = None) -> None:
-        self.limit = limit
-        self.used = 0
-        self.parent = parent
-
-    def take(self, n: int) -> int:
-        granted = max(0, min(n, self.limit - self.used))
-        if self.parent is not None:
-            granted = self.parent.take(granted)
-        self.used += granted
-        return granted
-
-    @property
-    def remaining(self) -> int:
-        own = self.limit - self.used
-        return own if self.parent is None else min(own, self.parent.remaining)
-
-
-@dataclass(slots=True)
-class AgentResult:
-    status: str  # "success" | "error" | "limit" | "cancelled"
-    result: str
-    steps: int
-    tool_calls: int
-    usage: Usage
-    critical_steps: int
-    error: str | None = None
-    exception: BaseException | None = None
-    written: list[str] = field(default_factory=list)
 
 
 class Agent:

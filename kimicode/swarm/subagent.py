@@ -16,7 +16,8 @@ from typing import Any
 
 from kimicode import events as ev
 from kimicode.agent.guardrails import CheckRecord, ToolHooks, checks_finish_check
-from kimicode.agent.loop import Agent, Budget
+from kimicode.agent.loop import Agent
+from kimicode.agent.outcome import Budget
 from kimicode.agent.prompts import load
 from kimicode.config import Settings
 from kimicode.llm.types import ChatModel

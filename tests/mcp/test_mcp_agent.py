@@ -8,7 +8,8 @@ from typing import Any
 
 from mcp_helpers import stdio_entry, write_mcp_json
 
-from kimicode.agent.loop import Agent, Budget
+from kimicode.agent.loop import Agent
+from kimicode.agent.outcome import Budget
 from kimicode.config import Settings
 from kimicode.llm.types import Completion, Message, ToolCall
 from kimicode.mcp.config import project_mcp_path
