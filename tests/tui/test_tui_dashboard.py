@@ -48,6 +48,8 @@ async def test_dashboard_opens_on_a_swarm_and_follows_one_agent_live(make_app) -
         assert cell(table, "agent-3", "files") == "docs/p3.md"
         assert cell(table, "agent-3", "tokens") == "2.4k"
         assert "Translate page 3" in cell(table, "agent-3", "task")
+        # the status bar (on the chat screen) keeps counting while the dashboard is on top
+        await wait_until(pilot, lambda: app.status_bar.prompt_tokens >= 8 * 2000)
 
         table.move_cursor(row=3)
         await pilot.press("enter")

@@ -121,12 +121,13 @@ class KimicodeApp(App[int]):
         yield VerticalScroll(id="chat")
         yield menu
         yield PromptInput(menu, self.history)
-        yield StatusBar(id="status")
+        self.status_bar = StatusBar(id="status")
+        yield self.status_bar
 
     async def on_mount(self) -> None:
         chat = self.query_one("#chat", VerticalScroll)
         chat.anchor()
-        status = self.query_one(StatusBar)
+        status = self.status_bar
         settings = self.session.settings
         status.model = settings.model.name
         status.thinking = settings.model.thinking
@@ -174,7 +175,7 @@ class KimicodeApp(App[int]):
 
     @work(exclusive=True, group="turn")
     async def _run_turn(self, prompt: str, images: list[Path]) -> None:
-        status = self.query_one(StatusBar)
+        status = self.status_bar
         status.busy = "working"
         try:
             outcome = await self.session.run(prompt, images=images)
@@ -217,7 +218,7 @@ class KimicodeApp(App[int]):
                 swarm_started |= isinstance(event, ev.SwarmStarted)
             if event.agent == "main":
                 await self._show(event)
-        status = self.query_one(StatusBar)
+        status = self.status_bar
         status.prompt_tokens = self.usage["prompt_tokens"]
         status.completion_tokens = self.usage["completion_tokens"]
         dashboard = self.screen if isinstance(self.screen, DashboardScreen) else None

@@ -12,7 +12,6 @@ from kimicode.session import Session
 from kimicode.ui.tui import commands
 from kimicode.ui.tui.pricing import estimate_cost, format_cost, price_for
 from kimicode.ui.tui.widgets.diff_view import DiffView
-from kimicode.ui.tui.widgets.status_bar import StatusBar
 from kimicode.ui.tui.widgets.user_prompt import UserPrompt
 
 if TYPE_CHECKING:
@@ -55,14 +54,14 @@ def _model(app: KimicodeApp, arg: str) -> None:
         app.show_notice("info", f"model: {settings.model.name} at {settings.model.base_url}")
         return
     app.session.set_model(arg)
-    app.query_one(StatusBar).model = arg
+    app.status_bar.model = arg
     app.show_notice("info", f"model switched to {arg}")
 
 
 def _thinking(app: KimicodeApp, _: str) -> None:
     settings = app.session.settings
     settings.model.thinking = not settings.model.thinking
-    app.query_one(StatusBar).thinking = settings.model.thinking
+    app.status_bar.thinking = settings.model.thinking
     app.show_notice("info", f"thinking {'on' if settings.model.thinking else 'off'}")
 
 
@@ -87,7 +86,7 @@ async def _clear(app: KimicodeApp, _: str) -> None:
 
 def _compact(app: KimicodeApp, _: str) -> None:
     async def compact() -> None:
-        app.query_one(StatusBar).busy = "compacting"
+        app.status_bar.busy = "compacting"
         try:
             before = len(app.session.history)
             await app.session.compact()
@@ -97,7 +96,7 @@ def _compact(app: KimicodeApp, _: str) -> None:
         except Exception as exc:
             app.show_notice("error", f"/compact failed: {exc}")
         finally:
-            app.query_one(StatusBar).busy = ""
+            app.status_bar.busy = ""
 
     app.run_worker(compact(), group="turn", exclusive=True)
 
