@@ -18,6 +18,12 @@ from kimicode.tools.run_shell import RunShell, RunShellParams
 from kimicode.tools.workspace import Workspace
 from kimicode.trust.sandbox import Sandbox, probe, probe_sandbox
 
+# The sandbox's /tmp is private, so an interpreter living under /tmp (a venv made
+# there) is invisible inside it; a system one is not.
+PYTHON = sys.executable
+if PYTHON.startswith("/tmp/") and os.path.exists("/usr/bin/python3"):
+    PYTHON = "/usr/bin/python3"
+
 pytestmark = pytest.mark.sandbox
 
 
@@ -130,10 +136,10 @@ async def test_host_sockets_are_hidden_even_with_network_off(project: Path) -> N
     connect = f"import socket; s=socket.socket(socket.AF_UNIX); s.connect({str(path)!r})"
     async with server:
         open_jail = Sandbox(bwrap=base.bwrap, extra_flags=base.extra_flags)
-        code, _ = await run_in(open_jail, project, f'{sys.executable} -c "{connect}"')
+        code, _ = await run_in(open_jail, project, f'{PYTHON} -c "{connect}"')
         assert code == 0  # a visible socket connects although the network is off
         masked = Sandbox(bwrap=base.bwrap, extra_flags=base.extra_flags, extra_hidden=(str(path),))
-        code, out = await run_in(masked, project, f'{sys.executable} -c "{connect}"')
+        code, out = await run_in(masked, project, f'{PYTHON} -c "{connect}"')
         assert code != 0 and "Connection refused" in out
 
 
@@ -174,7 +180,7 @@ async def test_network_is_off_by_default(project: Path) -> None:
     server, port = await _serve_once()
     async with server:
         code, out = await run_in(
-            sandbox, project, f'{sys.executable} -c "{CONNECT.format(port=port)}"'
+            sandbox, project, f'{PYTHON} -c "{CONNECT.format(port=port)}"'
         )
     assert code != 0 and "hello" not in out
 
@@ -184,7 +190,7 @@ async def test_network_on_when_settings_allow_it(project: Path) -> None:
     server, port = await _serve_once()
     async with server:
         code, out = await run_in(
-            sandbox, project, f'{sys.executable} -c "{CONNECT.format(port=port)}"'
+            sandbox, project, f'{PYTHON} -c "{CONNECT.format(port=port)}"'
         )
     assert code == 0 and "hello" in out
 
