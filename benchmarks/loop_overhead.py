@@ -75,7 +75,7 @@ async def run(calls: int, root: Path, url: str) -> None:
     start = time.perf_counter()
     outcome = await session.run("read the data file in pieces")
     total = time.perf_counter() - start
-    session.close()
+    await session.aclose()
     assert outcome.status == "success", outcome.agent.error
     steps = outcome.agent.steps
     boundaries = [*step_ends, start + total]

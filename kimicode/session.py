@@ -344,9 +344,6 @@ class Session:
             self.mcp = None
         self.log.close()
 
-    def close(self) -> None:
-        self.log.close()
-
 
 def _vision_tools() -> list[Tool]:
     from kimicode.tools.render_page import RenderPage

@@ -314,7 +314,7 @@ class KimicodeApp(App[int]):
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self.session.close()
+        await self.session.aclose()
         await _close_browser()
 
 

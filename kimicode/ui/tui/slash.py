@@ -119,7 +119,7 @@ async def _resume(app: KimicodeApp, arg: str) -> None:
     except Exception as exc:
         app.show_notice("error", f"cannot resume {arg}: {exc}")
         return
-    app.session.close()
+    await app.session.aclose()
     app.attach(session)
     await app.query_one("#chat").remove_children()
     await show_history(app)
