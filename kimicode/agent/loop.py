@@ -24,7 +24,7 @@ from kimicode.agent.guardrails import Checkpointer, ToolHooks
 from kimicode.agent.outcome import AgentResult, Budget
 from kimicode.agent.tokens import estimate_message, estimate_tools
 from kimicode.config import Settings
-from kimicode.errors import KimicodeError, LimitReached, ModelError, ToolError
+from kimicode.errors import KimicodeError, LimitReached, ModelError, ToolError, UsageError
 from kimicode.llm.types import ChatModel, Completion, Delta, Message, ToolCall, Usage
 from kimicode.tools.base import ApprovalRequest, Approver, ToolContext, ToolResult, approve_all
 from kimicode.tools.registry import ToolSet
@@ -109,7 +109,7 @@ class Agent:
                     self._append({"role": "user", "content": follow_up})
         except LimitReached as exc:
             return self._result("limit", exc)
-        except ModelError as exc:
+        except (ModelError, UsageError) as exc:  # the endpoint refused, or rejected the key
             return self._result("error", exc)
         except asyncio.CancelledError:
             self.emit(ev.Notice(agent=self.name, level="warning", message="interrupted"))

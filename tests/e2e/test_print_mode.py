@@ -350,3 +350,12 @@ def test_api_key_is_never_written_to_the_session(
     )
     assert "sk-very-secret-key-123456" not in shown.stdout
     assert "env KIMICODE_API_KEY" in shown.stdout
+
+
+def test_a_rejected_key_exits_2_with_the_json_result(repo: Path, replay, kimicode) -> None:
+    server = replay(script(("hello", [turn("never", fault={"status": 401, "times": 9})])))
+    res = kimicode("-p", "hello", "--output-format", "json", cwd=repo, server=server)
+    assert res.code == 2, res
+    out = res.json()
+    assert out["status"] == "error" and "KIMICODE_API_KEY" in out["error"]
+    assert len(requests_of(server)) == 0 and len(server.requests) == 1  # not retried
