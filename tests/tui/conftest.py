@@ -52,5 +52,20 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], limit_s: float
         await pilot.pause(0.02)
 
 
+async def wait_for_screen(pilot: Pilot, screen_type: type, selector: str | type) -> Any:
+    """Wait until a pushed screen is the active one and `selector` inside it is mounted.
+
+    A screen becomes `app.screen` before its children are composed; asserting on it
+    right away races with that under load.
+    """
+
+    def ready() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, screen_type) and bool(screen.query(selector))
+
+    await wait_until(pilot, ready)
+    return pilot.app.screen
+
+
 async def type_text(pilot: Pilot, text: str) -> None:
     await pilot.press(*text)

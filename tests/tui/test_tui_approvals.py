@@ -8,7 +8,7 @@ from textual.widgets import Input
 
 from kimicode.ui.tui.screens.approval import ApprovalScreen
 from kimicode.ui.tui.widgets.tool_call_block import ToolCallBlock
-from tests.tui.conftest import type_text, wait_until
+from tests.tui.conftest import type_text, wait_for_screen, wait_until
 
 
 def shell_script(*commands: str) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def tool_messages(request: dict[str, Any]) -> list[str]:
 async def start_turn(pilot) -> None:
     await type_text(pilot, "check the project")
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen))
+    await wait_for_screen(pilot, ApprovalScreen, "#approve-prefix")
 
 
 async def test_an_approved_command_runs_and_its_output_reaches_the_model(replay, make_app) -> None:

@@ -9,7 +9,7 @@ from kimicode.ui.tui.screens.dashboard import DashboardScreen
 from kimicode.ui.tui.widgets.agent_table import AgentTable
 from kimicode.ui.tui.widgets.swarm_summary import SwarmSummary
 from tests.tui import swarm_events as swarm
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import wait_for_screen, wait_until
 
 
 class RecordingControl:
@@ -39,8 +39,7 @@ async def test_dashboard_opens_on_a_swarm_and_follows_one_agent_live(make_app) -
         for i in range(8):
             for event in swarm.working(i):
                 emit(event)
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        screen = app.screen
+        screen = await wait_for_screen(pilot, DashboardScreen, AgentTable)
         table = screen.query_one(AgentTable)
         await wait_until(pilot, lambda: cell(table, "agent-7", "steps") == "2")
         assert table.row_count == 8

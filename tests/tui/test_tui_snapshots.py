@@ -12,7 +12,7 @@ from kimicode.ui.tui.screens.dashboard import DashboardScreen
 from kimicode.ui.tui.widgets.agent_table import AgentTable
 from kimicode.ui.tui.widgets.prompt_input import PromptInput
 from tests.tui import swarm_events as swarm
-from tests.tui.conftest import type_text, wait_until
+from tests.tui.conftest import type_text, wait_for_screen, wait_until
 
 USAGE = {"prompt_tokens": 2400, "completion_tokens": 350}
 CHAT = {
@@ -85,7 +85,7 @@ def test_approval_modal_for_a_shell_command(snap_compare, replay, make_app) -> N
         await _still_cursor(pilot)
         await type_text(pilot, "run the tests")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await wait_for_screen(pilot, ApprovalScreen, "#approval-subject")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
@@ -104,8 +104,7 @@ def test_dashboard_of_an_eight_agent_swarm(snap_compare, make_app) -> None:
         for i in (0, 1, 5):
             for event in swarm.finished(i, "error" if i == 5 else "success"):
                 emit(event)
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        table = app.screen.query_one(AgentTable)
+        table = (await wait_for_screen(pilot, DashboardScreen, AgentTable)).query_one(AgentTable)
         await wait_until(pilot, lambda: table.row_count == 8)
         table.move_cursor(row=2)
         await pilot.press("enter")
