@@ -66,7 +66,6 @@ class Session:
         self.approve = approve
         self.store = store or SessionStore()
         self._model = model
-        self._model_injected = model is not None
         self.workspace = Workspace(self.root)
         self.budget = Budget(settings.agent.max_tool_calls)
         self.extras: dict[str, Any] = {}
@@ -110,17 +109,12 @@ class Session:
             prepare()
 
     def sub_model(self) -> ChatModel:
-        """The model sub-agents use: `[swarm] model`, else the session's."""
+        """The model sub-agents use: `[swarm] model` on the same connection pool, else ours."""
         name = self.settings.swarm.model
-        if not name or name == self.settings.model.name or self._model_injected:
+        for_model = getattr(self.model, "for_model", None)
+        if not name or name == self.settings.model.name or for_model is None:
             return self.model
-        from kimicode.llm.client import OpenAIChatModel
-
-        return OpenAIChatModel(
-            self.settings.model.model_copy(update={"name": name}),
-            self.settings.retry,
-            self.settings.api_key(),
-        )
+        return for_model(name)
 
     def subagent_tools(self) -> list[Tool]:
         """The same tools minus spawn_agents (sub-agents cannot spawn)."""

@@ -212,3 +212,23 @@ def test_commit_flag_commits_each_agent_with_its_task(repo: Path, replay, kimico
     log = git(repo, "log", "--format=%s", "-3")
     assert "c1: Task c1: go." in log and "c2: Task c2: go." in log
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_sub_agents_use_the_swarm_model(repo: Path, replay, kimicode) -> None:
+    (repo / ".kimicode").mkdir()
+    (repo / ".kimicode" / "config.toml").write_text('[swarm]\nmodel = "kimi-small"\n')
+    server = replay(
+        script(
+            _spawn(_task("m", "m.txt")),
+            _sub(
+                "m", [turn(tool_calls=[call("write_file", path="m.txt", content="m")]), turn("ok")]
+            ),
+        )
+    )
+    res = kimicode("-p", "Split", "--swarm", "--yolo", cwd=repo, server=server)
+    assert res.code == 0, res
+    models = {
+        ("sub" if "Task m" in str(b["messages"][1]["content"]) else "main"): b["model"]
+        for b in requests_of(server)
+    }
+    assert models == {"main": "kimi-k2.5", "sub": "kimi-small"}
