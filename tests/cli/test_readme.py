@@ -22,3 +22,16 @@ def test_readme_opens_with_the_demo_and_the_test_command() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert _readme_commands()[1] in ci.splitlines()
+
+
+def test_the_readme_config_example_is_a_valid_configuration(tmp_path: Path) -> None:
+    from kimicode.config import load_settings
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"## Configuration.*?```toml\n(.+?)```", text, re.S)
+    assert example is not None
+    (tmp_path / ".kimicode").mkdir()
+    (tmp_path / ".kimicode" / "config.toml").write_text(example.group(1))
+    settings = load_settings(tmp_path, env={}, user_file=tmp_path / "none.toml")
+    assert settings.permissions.deny == ["run_shell(git push*)"]
+    assert settings.checks.test == "pytest -q" and settings.swarm.copy_paths == [".env"]
