@@ -7,8 +7,9 @@ fresh process against a replay server in another process, in one run of this
 script. The model client is built (the openai import, ~0.4 s once per process)
 before the clock starts, in both configurations. Reported: whole-run wall times
 and their ratio ("run x"), the ratio of the swarm phase alone (spawn_agents,
-without the orchestrator's own turns: "swarm x"), the swarm's own figure (sum of agent times / swarm wall), critical
-vs total steps, peak RSS, and the client's CPU share (CPU seconds / wall).
+without the orchestrator's own turns: "swarm x"), the swarm's own figure (sum
+of agent times over the phase's wall), critical vs total steps, peak RSS, and
+the client's CPU share (CPU seconds / wall).
 Targets: speedup >= 7x (N=8), 25x (N=32), 60x (N=100); peak RSS at N=100
 under 600 MB; client CPU under half a core.
 
