@@ -28,12 +28,8 @@ def print_mode_approver(
     """Approve or deny without a person: "ask" is a denial naming how to allow it."""
 
     async def approve(request: ApprovalRequest) -> ApprovalDecision:
-        decision = _evaluate(rules, mode, root, request, read_only_tools)
-        if decision.verdict == "allow":
-            return ApprovalDecision(True)
-        if decision.verdict == "deny":
-            return ApprovalDecision(False, denial_reason(request, decision))
-        return ApprovalDecision(False, print_mode_ask_reason(request, decision))
+        final, decision = _settle(rules, mode, root, request, read_only_tools)
+        return final or ApprovalDecision(False, print_mode_ask_reason(request, decision))
 
     return approve
 
@@ -50,11 +46,9 @@ def interactive_approver(
     """Rules first (deny always wins), then the session's remembered answers, then a person."""
 
     async def approve(request: ApprovalRequest) -> ApprovalDecision:
-        decision = _evaluate(rules, mode, root, request, read_only_tools)
-        if decision.verdict == "allow":
-            return ApprovalDecision(True)
-        if decision.verdict == "deny":
-            return ApprovalDecision(False, denial_reason(request, decision))
+        final, _ = _settle(rules, mode, root, request, read_only_tools)
+        if final is not None:
+            return final
         if session.is_remembered(request):
             return ApprovalDecision(True)
         return await ask(request)
@@ -118,6 +112,22 @@ def print_mode_ask_reason(request: ApprovalRequest, decision: Decision) -> str:
         "print mode. The user must allow it: run with --yolo, or add an allow rule "
         f"such as `{_suggest_rule(request)}` under [permissions] in .kimicode/config.toml."
     )
+
+
+def _settle(
+    rules: PermissionRules,
+    mode: str,
+    root: Path,
+    request: ApprovalRequest,
+    read_only_tools: Collection[str],
+) -> tuple[ApprovalDecision | None, Decision]:
+    """The answer when the rules and mode settle it (allow or deny), else None ("ask")."""
+    decision = _evaluate(rules, mode, root, request, read_only_tools)
+    if decision.verdict == "allow":
+        return ApprovalDecision(True), decision
+    if decision.verdict == "deny":
+        return ApprovalDecision(False, denial_reason(request, decision)), decision
+    return None, decision
 
 
 def _evaluate(
