@@ -24,3 +24,23 @@ def script(*conversations: tuple[str, list[dict[str, Any]]], **top: Any) -> dict
 
 def requests_of(server: ReplayServer) -> list[dict[str, Any]]:
     return [r["body"] for r in server.requests if r.get("status") == 200]
+
+
+# --- swarm scripts: an orchestrator matched by "Split…", sub-agents by "Task <name>:" ---
+
+
+def task(name: str, *files: str) -> dict[str, Any]:
+    """One spawn_agents task; its prompt starts with "Task <name>:"."""
+    return {"name": name, "prompt": f"Task {name}: do your part.", "files": list(files)}
+
+
+def sub_agent(name: str, turns: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The conversation of the sub-agent spawned by `task(name, ...)`."""
+    return (f"^Task {name}:", turns)
+
+
+def orchestrator(
+    tasks: list[dict[str, Any]], final: str = "All done."
+) -> tuple[str, list[dict[str, Any]]]:
+    """An orchestrator (prompt starting with "Split") that spawns `tasks` once."""
+    return ("^Split", [turn(tool_calls=[call("spawn_agents", tasks=tasks)]), turn(final)])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from helpers import call, requests_of, script, turn
+from helpers import call, orchestrator, requests_of, script, sub_agent, task, turn
 
 
 def test_piped_stdin_without_p_behaves_as_print_mode(repo: Path, replay, kimicode) -> None:
@@ -111,23 +111,11 @@ def test_config_show_names_the_source_of_each_value(
     assert "default" in lines["agent.max_steps"]
 
 
-def _sub(name: str, turns: list) -> tuple[str, list]:
-    return (f"^Task {name}:", turns)
-
-
-def _spawn(*tasks: dict) -> tuple[str, list]:
-    return ("^Split", [turn(tool_calls=[call("spawn_agents", tasks=list(tasks))]), turn("Done.")])
-
-
-def _task(name: str, *files: str) -> dict:
-    return {"name": name, "prompt": f"Task {name}: go.", "files": list(files)}
-
-
 def test_sub_agents_write_only_their_files(repo: Path, replay, kimicode) -> None:
     server = replay(
         script(
-            _spawn(_task("w", "mine.txt")),
-            _sub(
+            orchestrator([task("w", "mine.txt")]),
+            sub_agent(
                 "w",
                 [
                     turn(
@@ -159,7 +147,7 @@ def test_sub_agents_write_only_their_files(repo: Path, replay, kimicode) -> None
 
 
 def test_too_many_tasks_for_the_tool_call_budget_are_refused(repo: Path, replay, kimicode) -> None:
-    server = replay(script(_spawn(*(_task(f"t{i}", f"f{i}.txt") for i in range(5)))))
+    server = replay(script(orchestrator([task(f"t{i}", f"f{i}.txt") for i in range(5)])))
     res = kimicode(
         "-p", "Split", "--swarm", "--yolo", "--max-tool-calls", "3", cwd=repo, server=server
     )
@@ -176,9 +164,9 @@ def test_a_timed_out_sub_agent_fails_and_keeps_nothing_half_merged(
     (repo / ".kimicode" / "config.toml").write_text("[swarm]\nagent_timeout = 1\n")
     server = replay(
         script(
-            _spawn(_task("slow", "slow.txt"), _task("quick", "quick.txt")),
-            _sub("slow", [turn("too late", latency_ms=5000)]),
-            _sub(
+            orchestrator([task("slow", "slow.txt"), task("quick", "quick.txt")]),
+            sub_agent("slow", [turn("too late", latency_ms=5000)]),
+            sub_agent(
                 "quick",
                 [
                     turn(tool_calls=[call("write_file", path="quick.txt", content="q")]),
@@ -197,12 +185,12 @@ def test_a_timed_out_sub_agent_fails_and_keeps_nothing_half_merged(
     assert (repo / "quick.txt").read_text() == "q"
 
 
-def test_commit_flag_commits_each_agent_with_its_task(repo: Path, replay, kimicode) -> None:
+def test_commit_flag_commits_each_agent_with_itstask(repo: Path, replay, kimicode) -> None:
     server = replay(
         script(
-            _spawn(_task("c1", "one.txt"), _task("c2", "two.txt")),
+            orchestrator([task("c1", "one.txt"), task("c2", "two.txt")]),
             *(
-                _sub(n, [turn(tool_calls=[call("write_file", path=f, content=n)]), turn("ok")])
+                sub_agent(n, [turn(tool_calls=[call("write_file", path=f, content=n)]), turn("ok")])
                 for n, f in (("c1", "one.txt"), ("c2", "two.txt"))
             ),
         )
@@ -210,7 +198,7 @@ def test_commit_flag_commits_each_agent_with_its_task(repo: Path, replay, kimico
     res = kimicode("-p", "Split", "--swarm", "--yolo", "--commit", cwd=repo, server=server)
     assert res.code == 0, res
     log = git(repo, "log", "--format=%s", "-3")
-    assert "c1: Task c1: go." in log and "c2: Task c2: go." in log
+    assert "c1: Task c1: do your part." in log and "c2: Task c2: do your part." in log
     assert git(repo, "status", "--porcelain") == ""
 
 
@@ -219,8 +207,8 @@ def test_sub_agents_use_the_swarm_model(repo: Path, replay, kimicode) -> None:
     (repo / ".kimicode" / "config.toml").write_text('[swarm]\nmodel = "kimi-small"\n')
     server = replay(
         script(
-            _spawn(_task("m", "m.txt")),
-            _sub(
+            orchestrator([task("m", "m.txt")]),
+            sub_agent(
                 "m", [turn(tool_calls=[call("write_file", path="m.txt", content="m")]), turn("ok")]
             ),
         )

@@ -9,18 +9,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from conftest import git
-from helpers import call, requests_of, script, turn
-
-
-def _sub(name: str, turns: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    return (f"^Task {name}:", turns)
+from helpers import call, orchestrator, requests_of, script, sub_agent, task, turn
 
 
 def _writer(name: str, path: str, content: str, latency_ms: int = 0) -> tuple[str, list]:
-    return _sub(
+    return sub_agent(
         name,
         [
             turn(
@@ -31,17 +26,6 @@ def _writer(name: str, path: str, content: str, latency_ms: int = 0) -> tuple[st
     )
 
 
-def _orchestrator(tasks: list[dict[str, Any]], final: str = "All done.") -> tuple[str, list]:
-    return (
-        "^Split the work",
-        [turn(tool_calls=[call("spawn_agents", tasks=tasks)]), turn(final)],
-    )
-
-
-def _task(name: str, *files: str) -> dict[str, Any]:
-    return {"name": name, "prompt": f"Task {name}: do your part.", "files": list(files)}
-
-
 def _branches(repo: Path) -> list[str]:
     return git(repo, "branch", "--list", "kimicode/*", "--format=%(refname:short)").split()
 
@@ -50,7 +34,7 @@ def test_agents_edit_disjoint_files_and_merge(repo: Path, replay, kimicode) -> N
     names = [f"a{i}" for i in range(5)]
     server = replay(
         script(
-            _orchestrator([_task(n, f"docs/{n}.md") for n in names]),
+            orchestrator([task(n, f"docs/{n}.md") for n in names]),
             *(_writer(n, f"docs/{n}.md", f"# {n}\n") for n in names),
         )
     )
@@ -106,7 +90,7 @@ def test_overlapping_files_are_rejected_before_anything_starts(
                         tool_calls=[
                             call(
                                 "spawn_agents",
-                                tasks=[_task("one", "*.md"), _task("two", "README.md")],
+                                tasks=[task("one", "*.md"), task("two", "README.md")],
                             )
                         ]
                     ),
@@ -136,8 +120,8 @@ def test_dirty_tree_is_kept_and_its_edits_are_visible_to_agents(
     index_before = (repo / ".git" / "index").read_bytes()
     server = replay(
         script(
-            _orchestrator([_task("reader", "out.txt")]),
-            _sub(
+            orchestrator([task("reader", "out.txt")]),
+            sub_agent(
                 "reader",
                 [
                     turn(
@@ -201,7 +185,7 @@ def test_a_user_edit_during_the_run_is_never_overwritten(
 ) -> None:
     server = replay(
         script(
-            _orchestrator([_task("slow", "README.md"), _task("fast", "docs/fast.md")]),
+            orchestrator([task("slow", "README.md"), task("fast", "docs/fast.md")]),
             _writer("slow", "README.md", "agent version\n", latency_ms=1500),
             _writer("fast", "docs/fast.md", "fast\n"),
         )
@@ -235,8 +219,8 @@ def test_a_crashing_sub_agent_is_reported_and_the_others_merge(
 ) -> None:
     server = replay(
         script(
-            _orchestrator(
-                [_task("ok", "ok.txt"), _task("broken", "broken.txt")], final="One agent failed."
+            orchestrator(
+                [task("ok", "ok.txt"), task("broken", "broken.txt")], final="One agent failed."
             ),
             _writer("ok", "ok.txt", "fine\n"),
             # "broken" has no conversation: the model endpoint refuses its requests (400)
@@ -269,9 +253,9 @@ def test_sigint_mid_run_keeps_work_and_swarm_clean_removes_it(
     names = ["s1", "s2", "s3"]
     server = replay(
         script(
-            _orchestrator([_task(n, f"{n}.txt") for n in names]),
+            orchestrator([task(n, f"{n}.txt") for n in names]),
             *(
-                _sub(
+                sub_agent(
                     n,
                     [
                         turn(tool_calls=[call("write_file", path=f"{n}.txt", content=n)]),
@@ -316,7 +300,7 @@ def test_sub_agents_run_the_checks_in_their_worktree(repo: Path, replay, kimicod
     )
     server = replay(
         script(
-            _orchestrator([_task("good", "good.txt"), _task("bad", "bad.txt")]),
+            orchestrator([task("good", "good.txt"), task("bad", "bad.txt")]),
             _writer("good", "good.txt", "ok\n"),
             _writer("bad", "bad.txt", "broken\n"),
         )

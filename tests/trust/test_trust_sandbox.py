@@ -179,9 +179,7 @@ async def test_network_is_off_by_default(project: Path) -> None:
     sandbox = await sandbox_or_skip(network=False)
     server, port = await _serve_once()
     async with server:
-        code, out = await run_in(
-            sandbox, project, f'{PYTHON} -c "{CONNECT.format(port=port)}"'
-        )
+        code, out = await run_in(sandbox, project, f'{PYTHON} -c "{CONNECT.format(port=port)}"')
     assert code != 0 and "hello" not in out
 
 
@@ -189,9 +187,7 @@ async def test_network_on_when_settings_allow_it(project: Path) -> None:
     sandbox = await sandbox_or_skip(network=True)
     server, port = await _serve_once()
     async with server:
-        code, out = await run_in(
-            sandbox, project, f'{PYTHON} -c "{CONNECT.format(port=port)}"'
-        )
+        code, out = await run_in(sandbox, project, f'{PYTHON} -c "{CONNECT.format(port=port)}"')
     assert code == 0 and "hello" in out
 
 
