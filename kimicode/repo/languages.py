@@ -79,7 +79,14 @@ def parser(name: str) -> Parser:
     return Parser(grammar(name))
 
 
+QUERY_BASES = {"tsx": "typescript"}
+"""A grammar that extends another uses that one's query, then its own additions."""
+
+
 @cache
 def tags_query(name: str) -> Query:
-    source = (QUERIES_DIR / f"{name}-tags.scm").read_text(encoding="utf-8")
+    names = [QUERY_BASES[name], name] if name in QUERY_BASES else [name]
+    source = "\n".join(
+        (QUERIES_DIR / f"{n}-tags.scm").read_text(encoding="utf-8") for n in names
+    )
     return Query(grammar(name), source)
