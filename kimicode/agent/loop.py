@@ -24,7 +24,7 @@ from kimicode.agent.guardrails import Checkpointer, ToolHooks
 from kimicode.agent.outcome import AgentResult, Budget
 from kimicode.agent.tokens import estimate_message, estimate_tools
 from kimicode.config import Settings
-from kimicode.errors import KimicodeError, LimitReached, ModelError, ToolError, UsageError
+from kimicode.errors import KimicodeError, LimitReached, ModelError, UsageError
 from kimicode.llm.types import ChatModel, Completion, Delta, Message, ToolCall, Usage
 from kimicode.tools.base import ApprovalRequest, Approver, ToolContext, ToolResult, approve_all
 from kimicode.tools.registry import ToolSet
@@ -319,10 +319,10 @@ class Agent:
                 return _fail(f"Blocked by a hook: {blocked}")
         try:
             result = await tool.run(params, ctx)
-        except ToolError as exc:
-            return _fail(f"Error: {exc}")
         except (asyncio.CancelledError, KeyboardInterrupt, LimitReached):
             raise
+        except KimicodeError as exc:  # a deliberate message: the model reads it as it is
+            return _fail(f"Error: {exc}")
         except Exception as exc:  # a broken tool must not end the run
             return _fail(f"Error: {call.name} failed: {type(exc).__name__}: {exc}")
         if self.hooks is not None:

@@ -120,7 +120,10 @@ async def repo_toplevel(path: Path) -> Path:
     try:
         top = await asyncio.to_thread(find)
     except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
-        raise KimicodeError(f"{path} is not inside a git repository") from None
+        raise KimicodeError(
+            f"{path} is not inside a git repository; the swarm needs one (`git init`, "
+            "then commit) so each sub-agent can work in its own worktree"
+        ) from None
     return Path(await asyncio.to_thread(os.path.realpath, top))
 
 

@@ -220,3 +220,14 @@ def test_sub_agents_use_the_swarm_model(repo: Path, replay, kimicode) -> None:
         for b in requests_of(server)
     }
     assert models == {"main": "kimi-k2.5", "sub": "kimi-small"}
+
+
+def test_the_swarm_outside_git_tells_the_model_why(tmp_path: Path, replay, kimicode) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "a.py").write_text("x = 1\n")
+    server = replay(script(orchestrator([task("a", "a.py")], final="Cannot split here.")))
+    res = kimicode("-p", "Split", "--swarm", "--yolo", cwd=plain, server=server)
+    assert res.code == 0, res
+    result = requests_of(server)[-1]["messages"][-1]["content"]
+    assert result.startswith("Error:") and "git init" in result
