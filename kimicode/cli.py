@@ -42,7 +42,8 @@ def _version(value: bool) -> None:
 
 
 DirOpt = Annotated[
-    Path | None, typer.Option("-C", "--directory", help="Run in DIR instead of the current one.")
+    Path | None,
+    typer.Option("-C", "--directory", metavar="DIR", help="Run in DIR instead of the current one."),
 ]
 
 
@@ -53,8 +54,10 @@ def root(
     print_mode: Annotated[
         bool, typer.Option("-p", "--print", help="Run the prompt (argument or stdin) and exit.")
     ] = False,
-    model: Annotated[str | None, typer.Option(help="Model id.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
+    model: Annotated[str | None, typer.Option(metavar="NAME", help="Model id.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(metavar="URL", help="OpenAI-compatible endpoint.")
+    ] = None,
     thinking: Annotated[
         bool | None, typer.Option("--thinking/--no-thinking", help="Model thinking on or off.")
     ] = None,
@@ -62,27 +65,35 @@ def root(
         bool | None, typer.Option("--swarm/--no-swarm", help="Let the agent spawn sub-agents.")
     ] = None,
     max_agents: Annotated[
-        int | None, typer.Option(min=1, max=100, help="Concurrent sub-agents (default 16).")
+        int | None,
+        typer.Option(min=1, max=100, metavar="N", help="Concurrent sub-agents (default 16)."),
     ] = None,
-    max_steps: Annotated[int | None, typer.Option(min=1, help="Model turns per agent.")] = None,
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Model turns per agent.")
+    ] = None,
     max_tool_calls: Annotated[
-        int | None, typer.Option(min=1, help="Tool calls for the task, all agents (1500).")
+        int | None,
+        typer.Option(min=1, metavar="N", help="Tool calls for the task, all agents (1500)."),
     ] = None,
     image: Annotated[
-        list[Path] | None, typer.Option("--image", help="Attach an image (repeatable).")
+        list[Path] | None,
+        typer.Option("--image", metavar="PATH", help="Attach an image (repeatable)."),
     ] = None,
     video: Annotated[
-        list[Path] | None, typer.Option("--video", help="Attach a video (repeatable).")
+        list[Path] | None,
+        typer.Option("--video", metavar="PATH", help="Attach a video (repeatable)."),
     ] = None,
     directory: DirOpt = None,
     continue_: Annotated[
         bool, typer.Option("--continue", "-c", help="Continue the latest session here.")
     ] = False,
-    resume: Annotated[str | None, typer.Option("--resume", help="Resume session ID.")] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", metavar="ID", help="Resume session ID.")
+    ] = None,
     yolo: Annotated[bool, typer.Option("--yolo", help="Approve every tool call.")] = False,
     permission_mode: Annotated[
         str | None,
-        typer.Option(help="default | accept-edits | plan | yolo"),
+        typer.Option(metavar="MODE", help="default | accept-edits | plan | yolo"),
     ] = None,
     visual_check: Annotated[
         bool | None,
@@ -92,7 +103,7 @@ def root(
         bool, typer.Option("--commit", help="Commit each merged sub-agent's work.")
     ] = False,
     output_format: Annotated[
-        str, typer.Option(help="Print mode output: text | json | stream-json.")
+        str, typer.Option(metavar="FORMAT", help="Print mode output: text | json | stream-json.")
     ] = "text",
     version: Annotated[
         bool | None,
