@@ -86,7 +86,5 @@ QUERY_BASES = {"tsx": "typescript"}
 @cache
 def tags_query(name: str) -> Query:
     names = [QUERY_BASES[name], name] if name in QUERY_BASES else [name]
-    source = "\n".join(
-        (QUERIES_DIR / f"{n}-tags.scm").read_text(encoding="utf-8") for n in names
-    )
+    source = "\n".join((QUERIES_DIR / f"{n}-tags.scm").read_text(encoding="utf-8") for n in names)
     return Query(grammar(name), source)
