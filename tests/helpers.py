@@ -44,3 +44,21 @@ def orchestrator(
 ) -> tuple[str, list[dict[str, Any]]]:
     """An orchestrator (prompt starting with "Split") that spawns `tasks` once."""
     return ("^Split", [turn(tool_calls=[call("spawn_agents", tasks=tasks)]), turn(final)])
+
+
+def browser_missing() -> str | None:
+    """Why no Chromium can be launched here, or None (browser tests skip with it)."""
+    import glob
+    import os
+
+    from kimicode.errors import ToolError
+    from kimicode.vision.browser import discover_chromium
+
+    bundled = glob.glob(
+        os.path.expanduser("~/.cache/ms-playwright/chromium-*/chrome-linux*/chrome")
+    )
+    try:
+        discover_chromium(bundled[0] if bundled else None)
+    except ToolError as exc:
+        return f"no Chromium: {exc}"
+    return None

@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import glob
 import io
-import os
 
 import pytest
 import pytest_asyncio
+from helpers import browser_missing
 from PIL import Image
 
 from kimicode.errors import ToolError
 from kimicode.tools.workspace import Workspace
-from kimicode.vision.browser import close_browser, discover_chromium, shared_browser
+from kimicode.vision.browser import close_browser, shared_browser
 from kimicode.vision.page_options import PageAction, parse_viewport, resolve_target
 from kimicode.vision.render import render
 from kimicode.vision.static_server import stop_servers
-
-
-def browser_missing() -> str | None:
-    bundled = glob.glob(
-        os.path.expanduser("~/.cache/ms-playwright/chromium-*/chrome-linux*/chrome")
-    )
-    try:
-        discover_chromium(bundled[0] if bundled else None)
-    except ToolError as exc:
-        return f"no Chromium: {exc}"
-    return None
-
 
 pytestmark = [
     pytest.mark.browser,

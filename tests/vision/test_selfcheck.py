@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import glob
 import io
-import os
 
 import pytest
 import pytest_asyncio
+from helpers import browser_missing
 from PIL import Image
 
 from kimicode.config import VisionSettings
-from kimicode.errors import ToolError
 from kimicode.tools.workspace import Workspace
-from kimicode.vision.browser import close_browser, discover_chromium
+from kimicode.vision.browser import close_browser
 from kimicode.vision.images import part_bytes
 from kimicode.vision.selfcheck import (
     MATCH_MARKER,
@@ -23,18 +21,6 @@ from kimicode.vision.selfcheck import (
     visual_check,
 )
 from kimicode.vision.static_server import stop_servers
-
-
-def browser_missing() -> str | None:
-    bundled = glob.glob(
-        os.path.expanduser("~/.cache/ms-playwright/chromium-*/chrome-linux*/chrome")
-    )
-    try:
-        discover_chromium(bundled[0] if bundled else None)
-    except ToolError as exc:
-        return f"no Chromium: {exc}"
-    return None
-
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
