@@ -22,6 +22,7 @@ from kimicode.config import Settings
 from kimicode.errors import KimicodeError
 from kimicode.llm.types import ChatModel, Message
 from kimicode.sessions.store import SessionLog, SessionStore
+from kimicode.swarm.tally import SwarmTally
 from kimicode.tools.base import Approver, Tool, approve_all
 from kimicode.tools.registry import ToolSet, core_tools
 from kimicode.tools.workspace import Workspace
@@ -31,21 +32,18 @@ from kimicode.tools.workspace import Workspace
 class RunOutcome:
     agent: AgentResult
     duration_s: float
-    agents: list[dict[str, Any]] = field(default_factory=list)
-    swarm_problems: list[str] = field(default_factory=list)
+    swarm: SwarmTally = field(default_factory=SwarmTally)
     screenshots: list[str] = field(default_factory=list)
-    sub_totals: dict[str, int] = field(default_factory=dict)
-    """Steps, tool calls and tokens of every sub-agent together."""
 
     @property
     def status(self) -> str:
-        if self.agent.status == "success" and self.swarm_problems:
+        if self.agent.status == "success" and self.swarm.problems:
             return "error"
         return "error" if self.agent.status == "cancelled" else self.agent.status
 
     @property
     def error(self) -> str | None:
-        problems = ([self.agent.error] if self.agent.error else []) + self.swarm_problems
+        problems = ([self.agent.error] if self.agent.error else []) + self.swarm.problems
         return "; ".join(problems) or None
 
 
@@ -85,8 +83,7 @@ class Session:
         self.tools = ToolSet(self._build_tools(extra_tools or []))
         self.hooks = ToolHooks(settings, self.root, self.id) if ToolHooks.wanted(settings) else None
         self.checkpointer = Checkpointer(self.root)
-        self.check_record = CheckRecord()
-        self.usage_total = {"prompt_tokens": 0, "completion_tokens": 0}
+        self.swarm = SwarmTally()
         self.screenshots: list[str] = []
         self.started = False
         self.mcp: Any = None
@@ -200,14 +197,8 @@ class Session:
         key = self.settings.api_key() if videos else ""
         content = await build_user_content(prompt, images, videos, self.settings, key)
         self.bus(ev.UserMessage(text=prompt, attachments=[str(p) for p in images + videos]))
-        self.extras["swarm_agents"] = []
-        self.extras["swarm_problems"] = []
-        self.extras["swarm_totals"] = {
-            "steps": 0,
-            "tool_calls": 0,
-            "prompt_tokens": 0,
-            "completion_tokens": 0,
-        }
+        self.swarm = SwarmTally()
+        self.screenshots = []
         agent = self._agent(
             approve=self.approve,
             record=self.log.message,
@@ -218,24 +209,19 @@ class Session:
             checkpointer=self.checkpointer,
         )
         result = await agent.run(content)
-        self.usage_total["prompt_tokens"] += result.usage.prompt_tokens
-        self.usage_total["completion_tokens"] += result.usage.completion_tokens
         return RunOutcome(
             agent=result,
             duration_s=time.perf_counter() - started,
-            agents=list(self.extras["swarm_agents"]),
-            sub_totals=dict(self.extras["swarm_totals"]),
-            swarm_problems=list(self.extras["swarm_problems"]),
+            swarm=self.swarm,
             screenshots=list(self.screenshots),
         )
 
     def _finish_checks(self, had_media: bool, images: list[Path]) -> list[Any]:
         from kimicode.vision.finish import visual_finish_check
 
-        self.check_record = CheckRecord()
         checks = [
             visual_finish_check(self, had_media, images),
-            checks_finish_check(self.settings, self.check_record),
+            checks_finish_check(self.settings, CheckRecord()),
         ]
         if self.hooks is not None:
             checks.append(self.hooks.stop_check())
@@ -295,20 +281,19 @@ class Session:
         )
 
     def result_event(self, outcome: RunOutcome) -> ev.RunResult:
-        res = outcome.agent
-        sub = outcome.sub_totals
-        usage = res.usage.to_dict()
-        for key in usage:
-            usage[key] += sub.get(key, 0)
+        res, swarm = outcome.agent, outcome.swarm
         return ev.RunResult(
             status=outcome.status,
             result=res.result,
             session_id=self.id,
-            usage=usage,
-            steps=res.steps + sub.get("steps", 0),
-            tool_calls=res.tool_calls + sub.get("tool_calls", 0),
+            usage={
+                "prompt_tokens": res.usage.prompt_tokens + swarm.prompt_tokens,
+                "completion_tokens": res.usage.completion_tokens + swarm.completion_tokens,
+            },
+            steps=res.steps + swarm.steps,
+            tool_calls=res.tool_calls + swarm.tool_calls,
             critical_steps=res.critical_steps,
-            agents=outcome.agents,
+            agents=swarm.agents,
             duration_s=round(outcome.duration_s, 3),
             error=outcome.error,
             screenshots=outcome.screenshots,

@@ -30,40 +30,9 @@ class SpawnAgentsTool(Tool[SpawnParams]):
         stats = ctx.extras.get("agent_stats")
         if stats is not None:  # this stage's critical path: the slowest sub-agent
             stats.extra_critical += report.critical_steps
-        self._account(report)
+        for outcome in report.outcomes:
+            self.session.swarm.add(outcome)
         return ToolResult(render_report(report), changed=report.merged_files)
-
-    def _account(self, report: SwarmReport) -> None:
-        agents = self.session.extras.setdefault("swarm_agents", [])
-        problems = self.session.extras.setdefault("swarm_problems", [])
-        totals = self.session.extras.setdefault("swarm_totals", _zero())
-        for o in report.outcomes:
-            totals["steps"] += o.steps
-            totals["tool_calls"] += o.tool_calls
-            totals["prompt_tokens"] += o.prompt_tokens
-            totals["completion_tokens"] += o.completion_tokens
-            agents.append(
-                {
-                    "name": o.name,
-                    "status": o.status,
-                    "files": o.commit.changed if o.commit else [],
-                    "steps": o.steps,
-                    "tool_calls": o.tool_calls,
-                    "branch": o.worktree.branch if o.worktree else None,
-                    "merged": o.merged,
-                    "checks": o.checks,
-                }
-            )
-            if o.status != "success":
-                problems.append(f"sub-agent {o.name} {o.status}: {o.error or 'no result'}")
-            elif o.conflict:
-                problems.append(
-                    f"sub-agent {o.name} not merged: conflict on {', '.join(o.conflict)}"
-                )
-
-
-def _zero() -> dict[str, int]:
-    return {"steps": 0, "tool_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
 
 
 def render_report(report: SwarmReport) -> str:
