@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import git
 
 from kimicode.replay.server import ReplayServer, replay_in_thread
 
@@ -35,12 +36,6 @@ def isolated_dirs(
     ):
         monkeypatch.delenv(var, raising=False)
     return home
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
 
 
 @pytest.fixture

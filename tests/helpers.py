@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from kimicode.replay.server import ReplayServer
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` and return its output (fails the test on a git error)."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def turn(content: str = "", **kw: Any) -> dict[str, Any]:

@@ -8,8 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import git
-from helpers import call, orchestrator, requests_of, script, sub_agent, task, turn
+from helpers import call, git, orchestrator, requests_of, script, sub_agent, task, turn
 
 
 def test_piped_stdin_without_p_behaves_as_print_mode(repo: Path, replay, kimicode) -> None:

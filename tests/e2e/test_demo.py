@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import git
+from helpers import git
 
 
 def test_demo_builds_the_site_with_a_real_swarm(tmp_path: Path, kimicode) -> None:

@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import git
-from helpers import call, orchestrator, requests_of, script, sub_agent, task, turn
+from helpers import call, git, orchestrator, requests_of, script, sub_agent, task, turn
 
 
 def _writer(name: str, path: str, content: str, latency_ms: int = 0) -> tuple[str, list]:
