@@ -122,12 +122,10 @@ async def _print_main(
 
 
 async def _shutdown(session: Any) -> None:
+    from kimicode.vision.shutdown import close_all
+
     await session.aclose()
-    try:
-        from kimicode.vision.browser import close_browser
-    except ImportError:
-        return
-    await close_browser()
+    await close_all()
 
 
 def run_interactive(opts: RunOptions) -> int:

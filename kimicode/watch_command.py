@@ -75,15 +75,9 @@ async def _main(settings: Any) -> int:
     finally:
         await watch.close()
         await session.aclose()
-        await _close_browser_and_servers()
+        from kimicode.vision.shutdown import close_all
 
-
-async def _close_browser_and_servers() -> None:
-    from kimicode.vision.browser import close_browser
-    from kimicode.vision.static_server import stop_servers
-
-    await close_browser()
-    await stop_servers()
+        await close_all()
 
 
 class WatchLoop:

@@ -90,10 +90,10 @@ async def _run(dest: Path, url: str, max_agents: int) -> tuple[int, str]:
         outcome = await session.run(PROMPT)
         session.bus(session.result_event(outcome))
     finally:
-        await session.aclose()
-        from kimicode.vision.browser import close_browser
+        from kimicode.vision.shutdown import close_all
 
-        await close_browser()
+        await session.aclose()
+        await close_all()
     return (0 if outcome.status == "success" else 1), "".join(lines).rstrip()
 
 

@@ -315,7 +315,9 @@ class KimicodeApp(App[int]):
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self.session.aclose()
-        await _close_browser()
+        from kimicode.vision.shutdown import close_all
+
+        await close_all()
 
 
 def run_tui(
@@ -330,14 +332,3 @@ def run_tui(
     app = KimicodeApp(session, prompt=prompt, images=images)
     code = app.run()
     return code if isinstance(code, int) else 0
-
-
-async def _close_browser() -> None:
-    try:
-        from kimicode.vision.browser import close_browser
-    except ImportError:
-        return
-    try:
-        await close_browser()
-    except Exception:  # the app has ended; a browser that will not close is not news
-        pass
