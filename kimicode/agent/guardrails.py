@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,7 +152,10 @@ def checks_finish_check(settings: Settings, record: CheckRecord) -> Any:
 
 
 async def run_check(command: str, cwd: Path, timeout_s: float) -> tuple[int, str]:
-    from kimicode.trust.sandbox import scrub_env
+    """Run a configured check in `cwd` the way run_shell runs commands (own process group,
+    no API keys in its environment); (exit code, output tail)."""
+    from kimicode.tools.process_group import kill_group
+    from kimicode.tools.run_shell import child_env
 
     proc = await asyncio.create_subprocess_exec(
         "bash",
@@ -165,25 +166,18 @@ async def run_check(command: str, cwd: Path, timeout_s: float) -> tuple[int, str
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
-        env=scrub_env(os.environ),
+        env=child_env(),
     )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
     except TimeoutError:
-        await _kill(proc)
+        await kill_group(proc.pid)
+        await proc.wait()
         return 124, f"timed out after {timeout_s:.0f} s"
     except asyncio.CancelledError:
-        await _kill(proc)
+        await asyncio.shield(kill_group(proc.pid))
         raise
     text = out.decode("utf-8", "replace")
     if len(text) > CHECK_OUTPUT:
         text = "[…]\n" + text[-CHECK_OUTPUT:]
     return proc.returncode or 0, text
-
-
-async def _kill(proc: asyncio.subprocess.Process) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    await proc.wait()

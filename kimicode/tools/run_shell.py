@@ -14,17 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kimicode.config import ENV_VARS
 from kimicode.errors import ToolError
 from kimicode.tools.base import Tool, ToolContext, ToolResult
 from kimicode.tools.process_group import kill_group
 from kimicode.tools.shell_output import OutputCapture
+from kimicode.trust.sandbox import scrub_env
 
 MAX_TIMEOUT_S = 600.0
 DRAIN_S = 1.0
 """How long output may keep flowing after bash exits (background jobs holding the pipe)."""
 EXIT_POLL_S = 0.05
-SECRET_ENV = frozenset(ENV_VARS["model.api_key"])
 
 
 class RunShellParams(BaseModel):
@@ -160,7 +159,7 @@ async def _pump(stream: asyncio.StreamReader, capture: OutputCapture) -> None:
 
 
 def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+    env = scrub_env(os.environ)
     env.update(KIMICODE="1", PAGER="cat", GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0")
     return env
 

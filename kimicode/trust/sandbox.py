@@ -22,10 +22,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kimicode.config import SandboxSettings
+from kimicode.config import ENV_VARS, SandboxSettings
 from kimicode.errors import UsageError
 
-SECRET_ENV_VARS = ("KIMICODE_API_KEY", "MOONSHOT_API_KEY", "OPENAI_API_KEY")
+SECRET_ENV_VARS = ENV_VARS["model.api_key"]
 """Never passed to a command the model runs."""
 HIDDEN_HOME_PATHS = (
     ".ssh",
