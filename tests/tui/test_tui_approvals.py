@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Input
 
 from kimicode.ui.tui.screens.approval import ApprovalScreen
@@ -75,3 +79,22 @@ async def test_approving_a_prefix_covers_later_commands_of_the_session(replay, m
     assert app.session_approvals.remembered("run_shell") == ["echo one"]
     assert "one" in tool_messages(server.requests[1])[0]
     assert "one two" in tool_messages(server.requests[2])[1]
+
+
+@pytest.mark.sandbox
+async def test_an_approved_command_still_runs_in_the_sandbox(replay, make_app) -> None:
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed")
+    outside = Path.home() / f".kimicode-tui-escape-{uuid.uuid4().hex}"
+    server = replay(shell_script(f"touch {outside}; echo tried"))
+    app = make_app(server)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await start_turn(pilot)
+            await pilot.press("y")
+            await wait_until(pilot, lambda: not app.busy)
+        assert app.session.extras.get("sandbox") is not None
+        assert not outside.exists()
+        assert "Read-only file system" in tool_messages(server.requests[1])[0]
+    finally:
+        outside.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -23,6 +24,7 @@ from textual.worker import Worker
 
 from kimicode import events as ev
 from kimicode.config import Settings
+from kimicode.services import sandbox_extras
 from kimicode.session import Session
 from kimicode.tools.base import ApprovalDecision, ApprovalRequest
 from kimicode.trust.approvals import SessionApprovals, interactive_approver, suggest_prefix
@@ -81,6 +83,8 @@ class KimicodeApp(App[int]):
         self._approval_lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
         self._unsubscribe: Callable[[], None] | None = None
+        self._tool_extras: dict[str, Any] = {}
+        """The shell sandbox, probed once at mount and given to every session attached."""
         self.session = session
         self.attach(session)
 
@@ -91,6 +95,7 @@ class KimicodeApp(App[int]):
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.session = session
+        session.extras.update(self._tool_extras)
         self._unsubscribe = session.bus.subscribe(self._buffer)
         settings = session.settings
         rules = PermissionRules(settings.permissions, session.root)
@@ -138,6 +143,10 @@ class KimicodeApp(App[int]):
         self.set_interval(FLUSH_INTERVAL, self.flush_events)
         self.set_interval(1.0, self._tick)
         self.load_files()
+        self._tool_extras, warnings = await sandbox_extras(settings)
+        self.session.extras.update(self._tool_extras)
+        for warning in warnings:
+            self.show_notice("warning", warning)
         if self.session.resumed:
             await slash.show_history(self)
         prompt, images = self._initial
