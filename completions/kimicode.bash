@@ -11,6 +11,7 @@ _kimicode() {
             ":mcp") path="mcp" ;;
             ":replay") path="replay" ;;
             ":sessions") path="sessions" ;;
+            ":skills") path="skills" ;;
             ":swarm") path="swarm" ;;
             ":undo") path="undo" ;;
             ":watch") path="watch" ;;
@@ -20,12 +21,13 @@ _kimicode() {
             "replay:serve") path="replay serve" ;;
             "sessions:list") path="sessions list" ;;
             "sessions:show") path="sessions show" ;;
+            "skills:list") path="skills list" ;;
             "swarm:clean") path="swarm clean" ;;
         esac
     done
     local words=""
     case "$path" in
-        "") words="checkpoints config demo mcp replay sessions swarm undo watch -p --print --model --base-url --thinking --no-thinking --swarm --no-swarm --max-agents --max-steps --max-tool-calls --image --video -C --directory --continue -c --resume --yolo --permission-mode --visual-check --no-visual-check --commit --output-format --version --help -h" ;;
+        "") words="checkpoints config demo mcp replay sessions skills swarm undo watch -p --print --model --base-url --thinking --no-thinking --swarm --no-swarm --max-agents --max-steps --max-tool-calls --image --video -C --directory --continue -c --resume --yolo --permission-mode --visual-check --no-visual-check --commit --output-format --version --help -h" ;;
         "checkpoints") words="-C --directory --help -h" ;;
         "config") words="init show --help -h" ;;
         "config init") words="-C --directory --user --help -h" ;;
@@ -38,6 +40,8 @@ _kimicode() {
         "sessions") words="list show --help -h" ;;
         "sessions list") words="-C --directory --all --help -h" ;;
         "sessions show") words="--help -h" ;;
+        "skills") words="list --help -h" ;;
+        "skills list") words="-C --directory --help -h" ;;
         "swarm") words="clean --help -h" ;;
         "swarm clean") words="-C --directory --force --help -h" ;;
         "undo") words="-C --directory --help -h" ;;

@@ -27,12 +27,14 @@ sessions_app = typer.Typer(help="Saved sessions.", no_args_is_help=True)
 swarm_app = typer.Typer(help="Swarm maintenance.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 mcp_app = typer.Typer(help="MCP servers.", no_args_is_help=True)
+skills_app = typer.Typer(help="Agent Skills.", no_args_is_help=True)
 replay_app = typer.Typer(help="The replay model server (deterministic runs).", no_args_is_help=True)
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(swarm_app, name="swarm")
 app.add_typer(config_app, name="config")
 app.add_typer(replay_app, name="replay")
 app.add_typer(mcp_app, name="mcp")
+app.add_typer(skills_app, name="skills")
 
 
 def _version(value: bool) -> None:
@@ -192,6 +194,14 @@ def config_init(
 def mcp_list(directory: DirOpt = None) -> None:
     """Configured MCP servers, whether they connect, and their tools."""
     from kimicode.commands import mcp_list as run
+
+    raise typer.Exit(run(directory))
+
+
+@skills_app.command("list")
+def skills_list(directory: DirOpt = None) -> None:
+    """Agent Skills the agent can load here, and the ones skipped (with why)."""
+    from kimicode.commands import skills_list as run
 
     raise typer.Exit(run(directory))
 

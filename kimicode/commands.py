@@ -147,3 +147,25 @@ def mcp_list(directory: Path | None) -> int:
     text, code = asyncio.run(mcp_list_report(project_dir(directory)))
     Console(highlight=False).print(text)
     return code
+
+
+def skills_list(directory: Path | None) -> int:
+    """A table of skills; malformed ones on stderr with the reason (exit 1 when any)."""
+
+    from kimicode.skills.catalog import discover, skill_dirs
+
+    root = project_dir(directory)
+    catalog = discover(root)
+    console = Console(highlight=False)
+    if catalog.skills:
+        table = Table("name", "description", "from", box=None)
+        for skill in catalog.skills:
+            table.add_row(Text(skill.name), Text(skill.description), Text(skill.source))
+        console.print(table)
+    else:
+        where = ", ".join(shown for _, shown in skill_dirs(root))
+        console.print(Text(f"no skills (looked in {where})"))
+    err = Console(stderr=True, highlight=False)
+    for bad in catalog.skipped:
+        err.print(Text(f"skipped {bad.path}: {bad.reason}"))
+    return 1 if catalog.skipped else 0

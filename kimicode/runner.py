@@ -75,7 +75,9 @@ def run_print(opts: RunOptions) -> int:
     settings, resume_id = prepare(opts)
     images = _paths_exist(opts.images, "--image")
     videos = _paths_exist(opts.videos, "--video")
-    prompt = _read_prompt(opts)
+    from kimicode.custom_commands import prompt_for
+
+    prompt = prompt_for(settings.project_dir, _read_prompt(opts))
     from kimicode.ui.print import renderer_for
 
     renderer = renderer_for(opts.output_format)

@@ -22,9 +22,11 @@ from kimicode.config import Settings
 from kimicode.errors import KimicodeError
 from kimicode.llm.types import ChatModel, Message
 from kimicode.sessions.store import SessionLog, SessionStore
+from kimicode.skills.catalog import discover
 from kimicode.swarm.tally import SwarmTally
 from kimicode.tools.base import Approver, Tool, approve_all
 from kimicode.tools.registry import ToolSet, core_tools
+from kimicode.tools.skill import SkillTool
 from kimicode.tools.workspace import Workspace
 
 
@@ -78,6 +80,7 @@ class Session:
             self.log = self.store.create(self.root, settings.model.name)
             self.resumed = False
         self.id = self.log.id
+        self.skills = discover(self.root)
         self.extras["session_dir"] = self.log.dir
         self.bus.subscribe(self.log.event)
         self.tools = ToolSet(self._build_tools(extra_tools or []))
@@ -132,6 +135,8 @@ class Session:
 
     def _build_tools(self, extra: list[Tool]) -> list[Tool]:
         tools: list[Tool] = [*core_tools(), *_vision_tools(), *extra]
+        if self.skills.skills:
+            tools.append(SkillTool(self.skills))
         if self.settings.swarm.enabled:
             from kimicode.swarm.spawn_tool import SpawnAgentsTool
 
@@ -148,6 +153,8 @@ class Session:
         instructions = project_instructions(self.root)
         if instructions:
             parts.append(instructions)
+        if self.skills.skills:
+            parts.append(self.skills.prompt())
         return "\n\n".join(parts)
 
     # --- running -----------------------------------------------------------------
@@ -162,6 +169,8 @@ class Session:
                 resumed=self.resumed,
             )
         )
+        for bad in self.skills.skipped:
+            self.bus(ev.Notice(level="warning", message=f"skill skipped: {bad.path}: {bad.reason}"))
         # The model client (the openai import, ~0.4 s) loads in a thread while the map is built.
         client = asyncio.create_task(asyncio.to_thread(self._prepare_model))
         await self._start_mcp()

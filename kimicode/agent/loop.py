@@ -81,8 +81,7 @@ class Agent:
         window = settings.model.context_window
         reserve = min(settings.model.max_output_tokens, window // 4)
         self.compactor = Compactor(window, reserve=reserve, summarise=self._summarise)
-        self._schemas = tools.schemas()
-        self._fixed_tokens = estimate_tools(self._schemas)
+        self._fixed_tokens = estimate_tools(tools.schemas())
         self._counted = 0
         self._tokens = 0
         self.steps = 0
@@ -136,7 +135,7 @@ class Agent:
         return False
 
     async def query(self) -> Completion:
-        schemas = self._schemas
+        schemas = self.tools.schemas()  # a dead MCP server's tools drop out mid-run
         fitted, report = await self.compactor.fit(
             self.messages, self._fixed_tokens, total=self._history_tokens()
         )

@@ -29,6 +29,7 @@ from kimicode.swarm.workspace import SparseWorkspace
 from kimicode.swarm.worktrees import AgentWorktree, create_worktree
 from kimicode.tools.base import Approver, Tool
 from kimicode.tools.registry import ToolSet
+from kimicode.tools.skill import skills_prompt
 from kimicode.tools.workspace import Workspace
 
 
@@ -81,6 +82,8 @@ async def run_subagent(
     setup = asyncio.create_task(_set_up(task, base, run_id, env, emit, out))
     expected = manifest.worktree_path(root, run_id, task.name)
     system = load("subagent").format(root=expected, owned=", ".join(task.files))
+    if skills := skills_prompt(env.tools):
+        system += f"\n\n{skills}"
     record = CheckRecord()
     hooks = ToolHooks(env.settings, expected) if ToolHooks.wanted(env.settings) else None
     agent = Agent(

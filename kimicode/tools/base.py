@@ -100,6 +100,11 @@ class Tool(ABC, Generic[P]):
         """The model-facing text, from `<name>.md` next to the tool's module."""
         return _description(type(self), self.name)
 
+    @property
+    def available(self) -> bool:
+        """False once the tool can no longer work (its MCP server died): not offered then."""
+        return True
+
     def schema(self) -> dict[str, Any]:
         return {
             "type": "function",

@@ -41,8 +41,8 @@ class ToolSet:
         return list(self._tools)
 
     def schemas(self) -> list[dict[str, Any]]:
-        """OpenAI function-tool schemas, in registration order."""
-        return [tool.schema() for tool in self._tools.values()]
+        """OpenAI function-tool schemas of the available tools, in registration order."""
+        return [tool.schema() for tool in self._tools.values() if tool.available]
 
     def read_only(self) -> ToolSet:
         """The tools that cannot change files or run anything (plan mode)."""

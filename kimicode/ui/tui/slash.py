@@ -33,7 +33,7 @@ parse = commands.parse
 
 async def run(app: KimicodeApp, name: str, arg: str) -> None:
     if not commands.known(name):
-        app.show_notice("error", f"unknown command /{name}: /help lists the commands")
+        await _custom(app, name, arg)
         return
     if name in NEEDS_IDLE and app.busy:
         app.show_notice("warning", f"/{name} waits for the running turn: ctrl+c cancels it")
@@ -42,6 +42,26 @@ async def run(app: KimicodeApp, name: str, arg: str) -> None:
     result = handler(app, arg)
     if asyncio.iscoroutine(result):
         await result
+
+
+async def _custom(app: KimicodeApp, name: str, arg: str) -> None:
+    """A command from `.kimicode/commands/<name>.md`: its expanded prompt starts a turn."""
+    from kimicode import custom_commands
+    from kimicode.errors import UsageError
+
+    command = await asyncio.to_thread(custom_commands.find, app.session.root, name)
+    if command is None:
+        app.show_notice("error", f"unknown command /{name}: /help lists the commands")
+        return
+    if app.busy:
+        app.show_notice("warning", "a turn is running: wait for it, or ctrl+c to cancel it")
+        return
+    try:
+        prompt = await asyncio.to_thread(custom_commands.expand, command, arg)
+    except UsageError as exc:
+        app.show_notice("error", str(exc))
+        return
+    app.start_turn(prompt, [])
 
 
 async def _help(app: KimicodeApp, _: str) -> None:
