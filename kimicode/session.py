@@ -264,9 +264,12 @@ class Session:
             )
 
     def clear(self) -> None:
-        """Start a fresh conversation in the same session (the TUI's /clear)."""
-        self.history.clear()
-        self.log.compaction([])
+        """Start a fresh conversation in the same session (the TUI's /clear).
+
+        The system prompt (with the repo map) stays: it is the session's, not the conversation's.
+        """
+        self.history[:] = [m for m in self.history[:1] if m.get("role") == "system"]
+        self.log.compaction(list(self.history))
 
     def cancel_agents(self, name: str | None = None) -> bool:
         """Cancel one running sub-agent (or all with None); False when no swarm runs."""

@@ -69,3 +69,8 @@ async def wait_for_screen(pilot: Pilot, screen_type: type, selector: str | type)
 
 async def type_text(pilot: Pilot, text: str) -> None:
     await pilot.press(*text)
+
+
+def screen_text(app: Any) -> str:
+    """What the terminal shows right now, as plain lines (the active screen, composited)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

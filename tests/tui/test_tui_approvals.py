@@ -42,7 +42,7 @@ async def test_an_approved_command_runs_and_its_output_reaches_the_model(replay,
         await pilot.press("y")
         await wait_until(pilot, lambda: not app.busy)
         block = app.query_one(ToolCallBlock)
-        assert block.title.startswith("✓ run_shell echo approved-output")
+        assert block.title.plain.startswith("✓ run_shell echo approved-output")
     assert "approved-output" in tool_messages(server.requests[1])[0]
 
 
@@ -56,7 +56,7 @@ async def test_a_denial_reason_typed_in_the_modal_reaches_the_model(replay, make
         await type_text(pilot, "keep the build folder")
         await pilot.press("enter")
         await wait_until(pilot, lambda: not app.busy)
-        assert app.query_one(ToolCallBlock).title.startswith("✗ run_shell rm -rf build")
+        assert app.query_one(ToolCallBlock).title.plain.startswith("✗ run_shell rm -rf build")
     [result] = tool_messages(server.requests[1])
     assert "Denied" in result and "keep the build folder" in result
 

@@ -19,7 +19,8 @@ HELLO = {
         {
             "match": "say hello",
             "turns": [
-                {"content": "hello", "usage": {"prompt_tokens": 1200, "completion_tokens": 300}}
+                {"content": "hello", "usage": {"prompt_tokens": 1200, "completion_tokens": 300}},
+                {"content": "hello after clear"},
             ],
         }
     ]
@@ -56,8 +57,9 @@ async def test_help_lists_every_command_and_the_keys(make_app) -> None:
     assert "ctrl+j" in text and "ctrl+c" in text
 
 
-async def test_cost_after_a_turn_and_clear_empties_the_conversation(replay, make_app) -> None:
-    app = make_app(replay(HELLO))
+async def test_cost_after_a_turn_and_clear_keeps_only_the_system_prompt(replay, make_app) -> None:
+    server = replay(HELLO)
+    app = make_app(server)
     async with app.run_test(size=(100, 40)) as pilot:
         await type_text(pilot, "say hello")
         await pilot.press("enter")
@@ -72,8 +74,15 @@ async def test_cost_after_a_turn_and_clear_empties_the_conversation(replay, make
         await type_text(pilot, "/clear")
         await pilot.press("enter")
         await wait_until(pilot, lambda: not app.query(AssistantReply))
-        assert app.session.history == []
+        assert [m["role"] for m in app.session.history] == ["system"]
         assert [n.message for n in app.query(NoticeLine)] == ["conversation cleared"]
+        await type_text(pilot, "say hello")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.query(AssistantReply)) and not app.busy)
+    first, after_clear = (r["body"]["messages"] for r in server.requests)
+    assert [m["role"] for m in after_clear] == ["system", "user"]
+    assert after_clear[0] == first[0]  # the same system prompt, repo map included
+    assert "Repository map" in after_clear[0]["content"] and "cli.py" in after_clear[0]["content"]
 
 
 async def test_unknown_command_says_so(make_app) -> None:

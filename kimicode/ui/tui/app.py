@@ -112,12 +112,27 @@ class KimicodeApp(App[int]):
             if request.tool == "run_shell":
                 prefix = suggest_prefix(str(request.arguments.get("command", "")))
             answered: asyncio.Future[ApprovalAnswer] = asyncio.get_running_loop().create_future()
-            self.push_screen(ApprovalScreen(request, prefix), callback=answered.set_result)
-            answer = await answered
+
+            def settle(answer: ApprovalAnswer | None) -> None:
+                if answer is not None and not answered.done():
+                    answered.set_result(answer)
+
+            modal = ApprovalScreen(request, prefix)
+            self.push_screen(modal, callback=settle)
+            try:
+                answer = await answered
+            except asyncio.CancelledError:
+                self._close_modal(modal)  # the turn was cancelled: its question goes with it
+                raise
         if answer.remember_prefix:
             self.session_approvals.remember_prefix(request.tool, answer.remember_prefix)
         reason = answer.reason or ("" if answer.approved else "the user denied this")
         return ApprovalDecision(answer.approved, reason)
+
+    def _close_modal(self, modal: ApprovalScreen) -> None:
+        if modal in self.screen_stack:
+            modal.pop_until_active()
+            modal.dismiss(None)
 
     # --- layout ------------------------------------------------------------------
 
@@ -191,6 +206,9 @@ class KimicodeApp(App[int]):
         except asyncio.CancelledError:
             slash.repair_history(self.session)
             await self.flush_events()
+            for block in self._tool_blocks.values():
+                block.cancel()
+            self._tool_blocks.clear()
             self.show_notice("warning", "turn cancelled")
             raise
         except Exception as exc:  # a failed turn is shown, never a crash screen

@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -45,14 +46,14 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer]):
         req = self.request
         who = "" if req.agent == "main" else f" (agent {req.agent})"
         with Vertical(id="approval"):
-            yield Label(f"Allow {req.tool}{who}?", id="approval-title")
+            yield Label(Content(f"Allow {req.tool}{who}?"), id="approval-title")
             yield Static(Text(self._subject()), id="approval-subject")
             if req.tool == "edit_file" and "old_string" in req.arguments:
                 yield DiffView(_edit_preview(req.arguments))
             with Horizontal(id="approval-buttons"):
                 yield Button("Approve once (y)", id="approve", variant="success")
                 if self.prefix:
-                    yield Button(f"Always `{self.prefix}` (a)", id="approve-prefix")
+                    yield Button(Content(f"Always `{self.prefix}` (a)"), id="approve-prefix")
                 yield Button("Deny (n)", id="deny", variant="error")
             yield Input(placeholder="why not? (optional; the model reads it)", id="reason")
 

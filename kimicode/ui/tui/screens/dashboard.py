@@ -92,7 +92,7 @@ class DashboardScreen(Screen[None]):
         if name is None:
             return
         if self.cancel(name):
-            self.notify(f"cancelling {name}")
+            self.notify(f"cancelling {name}", markup=False)
         else:
             self.notify("no swarm is running", severity="warning")
 

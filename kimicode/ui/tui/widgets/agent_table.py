@@ -21,26 +21,28 @@ STATUS_STYLES = {
 }
 
 
-def row_cells(agent: AgentState, now: float) -> tuple[Text | str, ...]:
+def row_cells(agent: AgentState, now: float) -> tuple[Text, ...]:
+    """Every cell is a `Text`: DataTable parses a plain `str` as markup, and names,
+    files and tasks come from the model."""
     elapsed = agent.elapsed(now)
     files = ", ".join(agent.files)
     return (
-        agent.name,
+        Text(agent.name),
         Text(agent.status, style=STATUS_STYLES.get(agent.status, "")),
-        files if len(files) <= 28 else files[:27] + "…",
-        str(agent.steps),
-        agent.tool,
-        format_tokens(agent.tokens),
-        "" if elapsed is None else f"{elapsed:.0f}s",
+        Text(files if len(files) <= 28 else files[:27] + "…"),
+        Text(str(agent.steps)),
+        Text(agent.tool),
+        Text(format_tokens(agent.tokens)),
+        Text("" if elapsed is None else f"{elapsed:.0f}s"),
         Text(agent.merge, style="green" if agent.merge == "merged" else "red"),
-        agent.task if len(agent.task) <= 60 else agent.task[:59] + "…",
+        Text(agent.task if len(agent.task) <= 60 else agent.task[:59] + "…"),
     )
 
 
 class AgentTable(DataTable):
     def __init__(self) -> None:
         super().__init__(id="agents", cursor_type="row", zebra_stripes=True)
-        self._shown: dict[str, tuple[Text | str, ...]] = {}
+        self._shown: dict[str, tuple[Text, ...]] = {}
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -59,9 +61,7 @@ class AgentTable(DataTable):
                 self.add_row(*cells, key=agent.name)
             else:
                 for column, old, new in zip(COLUMNS, before, cells, strict=True):
-                    if str(old) != str(new) or (
-                        isinstance(new, Text) and isinstance(old, Text) and old.style != new.style
-                    ):
+                    if old.plain != new.plain or old.style != new.style:
                         self.update_cell(agent.name, column, new)
             self._shown[agent.name] = cells
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Log
 
 from kimicode.ui.tui.swarm_state import AgentState
@@ -15,7 +16,7 @@ class AgentTranscript(Log):
 
     def follow(self, agent: AgentState) -> None:
         self.following = agent.name
-        self.border_title = f"following {agent.name}"
+        self.border_title = Text(f"following {agent.name}")
         self.clear()
         agent.new_text.clear()
         self.write("".join(agent.transcript))

@@ -1,4 +1,7 @@
-"""A tool call in the transcript: one line when collapsed; arguments, result, diff inside."""
+"""A tool call in the transcript: one line when collapsed; arguments, result, diff inside.
+
+The title carries the model's arguments, so it is always plain `Content`, never markup.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 from typing import Any
 
 from rich.text import Text
+from textual.content import Content
 from textual.widgets import Collapsible, Static
 
 from kimicode.ui.tui.widgets.diff_view import DiffView
@@ -31,7 +35,7 @@ class ToolCallBlock(Collapsible):
         super().__init__(
             self._args,
             self._result,
-            title=f"● {self.headline}  …",
+            title=Content(f"● {self.headline}  …"),  # type: ignore[arg-type]
             collapsed=True,
             classes="tool-call -running",
         )
@@ -39,7 +43,7 @@ class ToolCallBlock(Collapsible):
     def finish(self, ok: bool, output: str, duration_s: float, diff: str) -> None:
         mark = "✓" if ok else "✗"
         slow = f"  {duration_s:.0f}s" if duration_s >= 1 else ""
-        self.title = f"{mark} {self.headline}{slow}"
+        self.title = Content(f"{mark} {self.headline}{slow}")
         self.remove_class("-running")
         self.add_class("-ok" if ok else "-failed")
         preview = output if len(output) <= PREVIEW_CHARS else output[:PREVIEW_CHARS] + "…"
@@ -47,3 +51,11 @@ class ToolCallBlock(Collapsible):
         if diff:
             self.query_one(Collapsible.Contents).mount(DiffView(diff))
             self.collapsed = False
+
+    def cancel(self) -> None:
+        """The turn was cancelled before this call finished: say so instead of spinning."""
+        if not self.has_class("-running"):
+            return
+        self.title = Content(f"⊘ {self.headline}  cancelled")
+        self.remove_class("-running")
+        self.add_class("-cancelled")
