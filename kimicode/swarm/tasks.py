@@ -7,13 +7,13 @@ base), more tasks than the tool-call budget leaves room for.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from itertools import combinations
 
 from pydantic import BaseModel, Field, field_validator
 
 from kimicode.errors import ToolError
+from kimicode.globs import expand, is_literal, matches_any
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 
@@ -74,8 +74,8 @@ def validate_tasks(tasks: list[TaskSpec], base_files: list[str], budget_left: in
     for a, b in combinations(tasks, 2):
         shared = owned[a.name] & owned[b.name]
         shared |= {p for p in a.files if p in b.files}
-        shared |= {p for p in a.files if _is_literal(p) and _matches_any(p, b.files)}
-        shared |= {p for p in b.files if _is_literal(p) and _matches_any(p, a.files)}
+        shared |= {p for p in a.files if is_literal(p) and matches_any(b.files, p)}
+        shared |= {p for p in b.files if is_literal(p) and matches_any(a.files, p)}
         if shared:
             listed = ", ".join(sorted(shared)[:5])
             more = f" and {len(shared) - 5} more" if len(shared) > 5 else ""
@@ -89,15 +89,5 @@ def validate_tasks(tasks: list[TaskSpec], base_files: list[str], budget_left: in
 
 
 def owned_files(patterns: list[str], base_files: list[str]) -> set[str]:
-    """Base files the patterns match, plus literal paths (files a task will create)."""
-    found = {f for f in base_files if _matches_any(f, patterns)}
-    found |= {p for p in patterns if _is_literal(p)}
-    return found
-
-
-def _is_literal(pattern: str) -> bool:
-    return not any(ch in pattern for ch in "*?[")
-
-
-def _matches_any(path: str, patterns: list[str]) -> bool:
-    return any(path == p or fnmatch.fnmatchcase(path, p) for p in patterns)
+    """Base files the patterns cover, plus literal paths (files a task will create)."""
+    return set(expand(patterns, base_files)) | {p for p in patterns if is_literal(p)}

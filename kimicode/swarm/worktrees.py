@@ -14,8 +14,6 @@ only on git's own per-ref and per-worktree locks, which `gitops.git` retries.
 from __future__ import annotations
 
 import asyncio
-import bisect
-import fnmatch
 import random
 import re
 import shutil
@@ -25,12 +23,12 @@ from pathlib import Path
 
 from kimicode.config import SwarmSettings
 from kimicode.errors import KimicodeError
+from kimicode.globs import expand
 from kimicode.swarm import manifest
 from kimicode.swarm.gitops import GitError, git, tree_entries
 from kimicode.swarm.snapshot import Base
 
 BRANCH_PREFIX = "kimicode/"
-GLOB_CHARS = re.compile(r"[*?\[]")
 SPARSE = ("-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=false")
 
 
@@ -57,27 +55,7 @@ def branch_name(run_id: str, agent: str) -> str:
 
 def expand_owned(patterns: Iterable[str], files: Iterable[str]) -> list[str]:
     """The files among `files` that the globs own, matched as `Workspace.is_owned` does."""
-    ordered = sorted(files)
-    present = set(ordered)
-    found: set[str] = set()
-    for pattern in patterns:
-        pattern = pattern.strip().lstrip("/")
-        if pattern.startswith("./"):
-            pattern = pattern[2:]
-        first = GLOB_CHARS.search(pattern)
-        if first is None:
-            if pattern in present:
-                found.add(pattern)
-            continue
-        prefix = pattern[: first.start()]
-        regex = re.compile(fnmatch.translate(pattern))
-        start = bisect.bisect_left(ordered, prefix)
-        for path in ordered[start:]:
-            if not path.startswith(prefix):
-                break
-            if regex.match(path):
-                found.add(path)
-    return sorted(found)
+    return expand(patterns, files)
 
 
 def sparse_patterns(paths: Iterable[str]) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from kimicode.errors import ToolError
+from kimicode.globs import compile_glob
 from kimicode.tools.base import Tool, ToolContext, ToolResult
-from kimicode.tools.globs import compile_glob
 
 MAX_RESULTS = 500
 
@@ -40,8 +40,8 @@ class Glob(Tool[GlobParams]):
             raise ToolError(
                 "glob patterns may not contain '..'; files outside the root are not listed"
             )
-        regex = compile_glob(pattern)
-        found = [rel for rel in await ctx.workspace.list_files() if regex.match(rel)]
+        matcher = compile_glob(pattern, search=True)
+        found = [rel for rel in await ctx.workspace.list_files() if matcher.match(rel)]
         if not found:
             return ToolResult(text=f"no files match {params.pattern}")
         lines = found[:MAX_RESULTS]

@@ -18,8 +18,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from kimicode.errors import ToolError
+from kimicode.globs import glob_match
 from kimicode.tools.base import Tool, ToolContext, ToolResult
-from kimicode.tools.globs import glob_match
 from kimicode.tools.text_files import looks_binary, split_lines
 from kimicode.tools.workspace import Workspace
 
@@ -84,7 +84,7 @@ def use_ripgrep(workspace: Workspace) -> bool:
 def in_scope(rel: str, scope: str, glob: str | None) -> bool:
     if scope != "." and rel != scope and not rel.startswith(scope + "/"):
         return False
-    return glob is None or glob_match(glob, rel)
+    return glob is None or glob_match(glob, rel, search=True)
 
 
 async def searchable_files(workspace: Workspace, scope: str, glob: str | None) -> list[str]:
@@ -96,7 +96,7 @@ async def searchable_files(workspace: Workspace, scope: str, glob: str | None) -
     path = workspace.root / scope
     if not await workspace.exists(path):
         raise ToolError(f"{scope} does not exist")
-    if path.is_file() and (glob is None or glob_match(glob, scope)):
+    if path.is_file() and (glob is None or glob_match(glob, scope, search=True)):
         return [scope]
     return []
 

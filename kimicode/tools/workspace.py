@@ -9,12 +9,12 @@ worktrees whose unchecked-out files are read from the base commit.
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import os
 import subprocess
 from pathlib import Path
 
 from kimicode.errors import PathOutsideRoot, ToolError
+from kimicode.globs import matches_any
 
 
 class Workspace:
@@ -46,7 +46,7 @@ class Workspace:
     def is_owned(self, rel: str) -> bool:
         if self.owned is None:
             return True
-        return any(rel == pat or fnmatch.fnmatchcase(rel, pat) for pat in self.owned)
+        return matches_any(self.owned, rel)
 
     def check_writable(self, path: Path) -> None:
         rel = self.rel(path)

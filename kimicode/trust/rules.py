@@ -11,7 +11,7 @@ The spec is matched against what the call would touch:
 - `write_file(src/**)`, `read_file(~/secrets/**)`: the path arguments, made
   absolute, `..` collapsed, symlinks resolved and case folded where the
   filesystem folds case, then matched both relative to the root and as an
-  absolute path. `**` spans directories, `*` stays inside one.
+  absolute path, with the glob semantics of `kimicode.globs`.
 - any other tool: its first string argument.
 
 Lists are evaluated deny, then ask, then allow; the first list with a
@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from kimicode.config import PermissionSettings
 from kimicode.errors import UsageError
+from kimicode.globs import glob_match
 from kimicode.trust.shell_parse import split_commands
 
 Verdict = Literal["deny", "ask", "allow"]
@@ -266,8 +267,8 @@ class _Call:
         return any(self._path_matches(spec, p) for p in self.paths)
 
     def _path_matches(self, spec: str, forms: tuple[str, ...]) -> bool:
-        pattern = _path_regex(_normalise_rule(spec, self.root, self.fold))
-        return any(pattern.fullmatch(form) for form in forms)
+        pattern = _normalise_rule(spec, self.root, self.fold)
+        return any(glob_match(pattern, form) for form in forms)
 
 
 def _command_matches(spec: str, command: str) -> bool:
@@ -359,32 +360,4 @@ def _glob_regex(pattern: str, *, spans: bool) -> re.Pattern[str]:
             out.append(".")
         else:
             out.append(re.escape(ch))
-    return re.compile("".join(out), re.DOTALL)
-
-
-@functools.lru_cache(maxsize=512)
-def _path_regex(pattern: str) -> re.Pattern[str]:
-    """Path glob: `**` spans directories, `*` and `?` do not; a directory covers its contents."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out.append("(?:/.*)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    if not pattern.endswith(("*", "/**")):
-        out.append("(?:/.*)?")
     return re.compile("".join(out), re.DOTALL)

@@ -17,7 +17,9 @@ from kimicode.swarm.worktrees import create_worktree, expand_owned, remove_workt
 
 def test_expand_owned_matches_like_workspace_ownership() -> None:
     files = ["a/x.py", "a/b/y.py", "a/z.txt", "b/x.py", "top.py"]
-    assert expand_owned(["a/*.py"], files) == ["a/b/y.py", "a/x.py"]
+    assert expand_owned(["a/*.py"], files) == ["a/x.py"]
+    assert expand_owned(["a/**/*.py"], files) == ["a/b/y.py", "a/x.py"]
+    assert expand_owned(["a"], files) == ["a/b/y.py", "a/x.py", "a/z.txt"]
     assert expand_owned(["top.py", "missing.py", "b/*"], files) == ["b/x.py", "top.py"]
 
 
