@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from kimicode import paths
 from kimicode.config import SwarmSettings
-from kimicode.swarm import manifest
 from kimicode.swarm.commit import commit_agent_work
 from kimicode.swarm.merge import apply_merge, plan_merge
 from kimicode.swarm.snapshot import prepare_base
@@ -100,9 +100,9 @@ async def gitpython_vs_subprocess(repo: Path, n: int) -> tuple[float, float]:
 
 
 async def run(agents: int, per_agent: int) -> None:
-    source = django_repo(manifest.cache_root())
+    source = django_repo(paths.cache_dir())
     tmp = Path(tempfile.mkdtemp(prefix="kimicode-bench-"))
-    os.environ[manifest.CACHE_ENV] = str(tmp / "cache")
+    os.environ[paths.CACHE_ENV] = str(tmp / "cache")
     try:
         repo = tmp / "django"
         sh(tmp, "git", "clone", "-q", "--local", str(source), str(repo))

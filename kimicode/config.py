@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from kimicode.errors import MissingApiKey, UsageError
+from kimicode.paths import config_dir
 
 DEFAULT_BASE_URL = "https://api.moonshot.ai/v1"
 DEFAULT_MODEL = "kimi-k2.5"
@@ -185,8 +186,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
 
 
 def user_config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "kimicode" / "config.toml"
+    return config_dir() / "config.toml"
 
 
 def project_config_path(project_dir: Path) -> Path:

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from kimicode.paths import config_dir
+
 Transport = Literal["stdio", "http"]
 
 _HTTP_TYPES = frozenset({"http", "streamable-http", "streamable_http", "streamableHttp"})
@@ -67,8 +69,7 @@ class McpConfig:
 
 
 def user_mcp_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "kimicode" / "mcp.json"
+    return config_dir() / "mcp.json"
 
 
 def project_mcp_path(project_dir: Path) -> Path:

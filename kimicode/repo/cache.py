@@ -16,24 +16,16 @@ from pathlib import Path
 
 import tree_sitter
 
+from kimicode import paths
 from kimicode.repo.tags import PlainTags
 
 SCHEMA = 1
 _STAMP = f"{SCHEMA}:{sys.version_info[0]}.{sys.version_info[1]}:{tree_sitter.__version__}"
 
 
-def default_cache_dir() -> Path:
-    env = os.environ.get("KIMICODE_CACHE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("kimicode"))
-
-
 def cache_path(root: Path, cache_dir: Path | None = None) -> Path:
     digest = hashlib.sha1(str(Path(os.path.realpath(root))).encode()).hexdigest()[:16]
-    return (cache_dir or default_cache_dir()) / "repomap" / f"{Path(root).name}-{digest}.sqlite"
+    return (cache_dir or paths.cache_dir()) / "repomap" / f"{Path(root).name}-{digest}.sqlite"
 
 
 class TagsCache:

@@ -10,7 +10,6 @@ without results (a session cut off mid-call) so the API never sees them dangling
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -18,19 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from kimicode.errors import UsageError
+from kimicode.paths import data_dir
 
 Message = dict[str, Any]
 SKIP_EVENTS = {"text_delta", "reasoning_delta"}
 INTERRUPTED = "interrupted: the session ended before this tool call finished"
-
-
-def data_dir() -> Path:
-    override = os.environ.get("KIMICODE_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("kimicode"))
 
 
 @dataclass(slots=True)

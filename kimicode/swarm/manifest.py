@@ -19,16 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-CACHE_ENV = "KIMICODE_CACHE_DIR"
-
-
-def cache_root() -> Path:
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("kimicode"))
+from kimicode.paths import cache_dir
 
 
 def repo_key(repo_root: Path) -> str:
@@ -40,7 +31,7 @@ def repo_key(repo_root: Path) -> str:
 
 
 def worktrees_dir(repo_root: Path) -> Path:
-    return cache_root() / "worktrees" / repo_key(repo_root)
+    return cache_dir() / "worktrees" / repo_key(repo_root)
 
 
 def worktree_path(repo_root: Path, run_id: str, agent: str) -> Path:
@@ -48,7 +39,7 @@ def worktree_path(repo_root: Path, run_id: str, agent: str) -> Path:
 
 
 def runs_dir(repo_root: Path) -> Path:
-    return cache_root() / "runs" / repo_key(repo_root)
+    return cache_dir() / "runs" / repo_key(repo_root)
 
 
 def manifest_path(repo_root: Path, run_id: str) -> Path:

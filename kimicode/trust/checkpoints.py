@@ -28,20 +28,13 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
 from kimicode.errors import KimicodeError, ToolError
+from kimicode.paths import data_dir
 
 CHAIN = "refs/heads/checkpoints"
 _locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )
-
-
-def data_dir() -> Path:
-    """`KIMICODE_DATA_DIR`, else the platform's user data dir for kimicode."""
-    override = os.environ.get("KIMICODE_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("kimicode"))
 
 
 @dataclass(frozen=True, slots=True)
