@@ -63,6 +63,11 @@ def config_show(directory: Path | None) -> None:
     width = max(len(v) for _, v, _ in rows)
     for key, value, source in rows:  # plain lines: never truncated, easy to grep
         print(f"{key:<30} {value:<{min(width, 40)}}  {source}")
+    from kimicode.web.search import choose
+
+    choice = choose(settings)
+    offered = "offered" if choice.provider else "not offered"
+    print(f"web_search: {offered}: {choice.reason}")
 
 
 CONFIG_TEMPLATE = """\
@@ -84,6 +89,13 @@ CONFIG_TEMPLATE = """\
 # link = ["node_modules", ".venv"]
 # copy = [".env"]
 # setup = "npm ci"
+
+[web]
+# allow = ["docs.python.org", "github.com"]   # empty: any public domain
+# deny = []
+# allow_private = false                       # private/loopback addresses refused
+# search = "auto"    # Kimi's built-in on Moonshot; "searxng" with searxng_url; "brave"
+# searxng_url = "http://localhost:8888"
 """
 
 

@@ -128,6 +128,29 @@ class HooksSettings(Section):
     SubagentStop: list[str] = Field(default_factory=list)
 
 
+class WebSettings(Section):
+    allow: list[str] = Field(default_factory=list)
+    """Domains fetch_url may reach (`docs.python.org`, `*.github.com`, `localhost:8888`); empty: any
+    public domain. A loopback or private host named here explicitly is reachable."""
+    deny: list[str] = Field(default_factory=list)
+    """Domains never reached, whatever `allow` says."""
+    allow_private: bool = False
+    """Reach private, loopback and link-local addresses (refused by default, after DNS)."""
+    search: Literal["auto", "moonshot", "searxng", "brave", "off"] = "auto"
+    """web_search provider; auto: Kimi's built-in search on Moonshot, SearXNG when
+    `searxng_url` is set, Brave when BRAVE_API_KEY is set, otherwise no web_search."""
+    searxng_url: str | None = None
+    """A SearXNG instance (JSON format enabled), e.g. http://localhost:8888."""
+    brave_url: str = "https://api.search.brave.com/res/v1/web/search"
+    max_chars: int = 20_000
+    """Characters of a fetched page the model gets by default."""
+    max_bytes: int = 10_000_000
+    """Bytes read from a response before it is cut."""
+    timeout: float = 30.0
+    """Seconds for one fetch, redirects included."""
+    max_redirects: int = 5
+
+
 class Settings(Section):
     model: ModelSettings = Field(default_factory=ModelSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
@@ -140,6 +163,7 @@ class Settings(Section):
     checks: ChecksSettings = Field(default_factory=ChecksSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     hooks: HooksSettings = Field(default_factory=HooksSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     project_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)

@@ -25,7 +25,7 @@ from kimicode.sessions.store import SessionLog, SessionStore
 from kimicode.skills.catalog import discover
 from kimicode.swarm.tally import SwarmTally
 from kimicode.tools.base import Approver, Tool, approve_all
-from kimicode.tools.registry import ToolSet, core_tools
+from kimicode.tools.registry import ToolSet, core_tools, web_tools
 from kimicode.tools.skill import SkillTool
 from kimicode.tools.workspace import Workspace
 
@@ -134,7 +134,7 @@ class Session:
             repo_map.close()
 
     def _build_tools(self, extra: list[Tool]) -> list[Tool]:
-        tools: list[Tool] = [*core_tools(), *_vision_tools(), *extra]
+        tools: list[Tool] = [*core_tools(), *_vision_tools(), *web_tools(self.settings), *extra]
         if self.skills.skills:
             tools.append(SkillTool(self.skills))
         if self.settings.swarm.enabled:

@@ -279,10 +279,10 @@ class Agent:
             return ToolResult(
                 f"Error: invalid arguments for {call.name}: {problems}", is_error=True
             )
-        if not tool.read_only:
+        if not tool.read_only or tool.network:
             decision = await self.approve(
                 ApprovalRequest(
-                    tool=call.name,
+                    tool=tool.name,
                     call_id=call.id,
                     summary=tool.summary(params),
                     arguments=args,

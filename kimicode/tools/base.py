@@ -94,6 +94,10 @@ class Tool(ABC, Generic[P]):
     Params: ClassVar[type[BaseModel]]
     read_only: ClassVar[bool] = False
     """True when the tool cannot change files or run anything (plan mode offers only these)."""
+    network: ClassVar[bool] = False
+    """True when the tool reaches outside the machine: it asks first, read-only or not."""
+    wire_name: ClassVar[str | None] = None
+    """The name the model calls it by when that differs from `name` (`$web_search`)."""
 
     @property
     def description(self) -> str:

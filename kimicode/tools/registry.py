@@ -7,9 +7,12 @@ add the rest (view_image, render_page, spawn_agents) and build a `ToolSet`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kimicode.tools.base import Tool
+
+if TYPE_CHECKING:
+    from kimicode.config import Settings
 
 
 def core_tools() -> list[Tool[Any]]:
@@ -23,18 +26,35 @@ def core_tools() -> list[Tool[Any]]:
     return [ReadFile(), WriteFile(), EditFile(), Glob(), Grep(), RunShell()]
 
 
+def web_tools(settings: Settings) -> list[Tool[Any]]:
+    """fetch_url always; web_search when the session has a search provider."""
+    from kimicode.tools.fetch_url import FetchUrl
+    from kimicode.tools.web_search import web_search_tool
+    from kimicode.web.search import choose
+
+    tools: list[Tool[Any]] = [FetchUrl()]
+    choice = choose(settings)
+    if choice.provider is not None:
+        tools.append(web_search_tool(choice.provider))
+    return tools
+
+
 class ToolSet:
     """An ordered name -> Tool mapping; names are unique."""
 
     def __init__(self, tools: Iterable[Tool[Any]]) -> None:
         self._tools: dict[str, Tool[Any]] = {}
+        self._wire: dict[str, Tool[Any]] = {}
         for tool in tools:
             if tool.name in self._tools:
                 raise ValueError(f"two tools are named {tool.name!r}")
             self._tools[tool.name] = tool
+            if tool.wire_name:
+                self._wire[tool.wire_name] = tool
 
     def get(self, name: str) -> Tool[Any] | None:
-        return self._tools.get(name)
+        """The tool by its name, or by the name the model calls it (`$web_search`)."""
+        return self._tools.get(name) or self._wire.get(name)
 
     @property
     def names(self) -> list[str]:

@@ -156,6 +156,14 @@ def _suggest_rule(request: ApprovalRequest) -> str:
     if request.tool == "run_shell":
         prefix = suggest_prefix(str(request.arguments.get("command", "")))
         return f"run_shell({prefix}*)" if prefix else "run_shell"
+    if request.tool == "fetch_url":
+        from urllib.parse import urlsplit
+
+        try:
+            host = urlsplit(str(request.arguments.get("url", ""))).hostname
+        except ValueError:
+            host = None
+        return f"fetch_url({host})" if host else "fetch_url"
     path = request.arguments.get("path")
     if isinstance(path, str) and path:
         return f"{request.tool}({path})"

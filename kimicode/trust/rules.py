@@ -12,6 +12,7 @@ The spec is matched against what the call would touch:
   absolute, `..` collapsed, symlinks resolved and case folded where the
   filesystem folds case, then matched both relative to the root and as an
   absolute path, with the glob semantics of `kimicode.globs`.
+- `fetch_url(docs.python.org)`, `fetch_url(*.github.com)`: the URL's host.
 - any other tool: its first string argument.
 
 Lists are evaluated deny, then ask, then allow; the first list with a
@@ -43,6 +44,8 @@ PATH_LIST_KEYS = frozenset({"files", "paths"})
 EDIT_TOOLS = frozenset({"write_file", "edit_file"})
 READ_ONLY_TOOLS = frozenset({"read_file", "glob", "grep", "view_image", "render_page"})
 """Built-in tools that change nothing; callers with the tool objects pass `read_only`."""
+NETWORK_TOOLS = frozenset({"fetch_url", "web_search"})
+"""Tools that change no file but reach outside the machine: they ask unless allowed."""
 PROTECTED_DIRS = (".kimicode", ".git")
 """Writes here need a person outside yolo mode: they change what runs next time."""
 
@@ -187,7 +190,11 @@ def _names_dir(rule: str | None, protected: str | None) -> bool:
 
 def mode_default(tool: str, read_only: bool, mode: str) -> Verdict:
     """What happens to a call no rule matched."""
-    if mode == "yolo" or read_only:
+    if mode == "yolo":
+        return "allow"
+    if tool in NETWORK_TOOLS:
+        return "ask"
+    if read_only:
         return "allow"
     if mode == "plan":
         return "deny"
@@ -235,7 +242,7 @@ class _Call:
             self.parts = split_commands(command) or [""]
         else:
             self.paths = [_normalise(v, root, fold) for v in _path_values(arguments)]
-            self.text = _first_string(arguments)
+            self.text = _url_host(arguments) if tool == "fetch_url" else _first_string(arguments)
 
     def any_part_matches(self, spec: str | None) -> bool:
         if spec is None:
@@ -298,6 +305,18 @@ def _path_values(arguments: Any) -> Iterator[str]:
     elif isinstance(arguments, list):
         for item in arguments:
             yield from _path_values(item)
+
+
+def _url_host(arguments: dict[str, Any]) -> str | None:
+    from urllib.parse import urlsplit
+
+    url = arguments.get("url")
+    if not isinstance(url, str):
+        return None
+    try:
+        return (urlsplit(url.strip()).hostname or "").lower() or None
+    except ValueError:
+        return None
 
 
 def _first_string(arguments: dict[str, Any]) -> str | None:
