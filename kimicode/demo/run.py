@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 from rich.console import Console
+
+from kimicode.git.run import git_sync
 
 SAMPLE = Path(__file__).parent / "sample"
 
@@ -28,10 +29,9 @@ def prepare_project(dest: Path) -> Path:
         "GIT_AUTHOR_EMAIL": "demo@kimicode.invalid",
         "GIT_COMMITTER_NAME": "kimicode demo",
         "GIT_COMMITTER_EMAIL": "demo@kimicode.invalid",
-        "PATH": __import__("os").environ.get("PATH", ""),
     }
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "Site brief"]):
-        subprocess.run(["git", *args], cwd=dest, check=True, env=env, capture_output=True)
+        git_sync(dest, *args, env=env)
     return dest
 
 

@@ -8,12 +8,12 @@ AI!/AI? comments to act on, and whether a page needs a visual re-check.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from watchfiles import DefaultFilter, awatch
 
+from kimicode.git.run import git_sync_result
 from kimicode.repo.comments import AIComment, find_ai_comments
 
 FRONTEND_SUFFIXES = frozenset(
@@ -65,11 +65,13 @@ def drop_ignored(root: Path, paths: Iterable[Path]) -> set[Path]:
     if not inside:
         return set()
     try:
-        result = subprocess.run(
-            ["git", "check-ignore", "--no-index", "-z", "--stdin"],
-            cwd=root,
+        result = git_sync_result(
+            root,
+            "check-ignore",
+            "--no-index",
+            "-z",
+            "--stdin",
             input="\0".join(inside).encode("utf-8", "surrogateescape"),
-            capture_output=True,
         )
     except OSError:
         return set(inside.values())

@@ -13,7 +13,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from kimicode.swarm.gitops import git_sync, split_z
+from kimicode.git.run import git_sync
+from kimicode.swarm.gitops import split_z
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kimicode.git.run import git, git_text
 from kimicode.swarm import manifest
-from kimicode.swarm.gitops import git, git_text, resolve_commit
+from kimicode.swarm.gitops import resolve_commit
 from kimicode.swarm.shared import SHARED_RECORD, is_shared
 from kimicode.swarm.snapshot import SNAPSHOT_PREFIX
 from kimicode.swarm.worktrees import BRANCH_PREFIX, admin_dir_of

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kimicode.git.run import git, git_text
 from kimicode.swarm import manifest
-from kimicode.swarm.gitops import git, git_text, identity_env, split_z
+from kimicode.swarm.gitops import identity_env, split_z
 from kimicode.swarm.shared import is_shared, shared_paths
 from kimicode.swarm.worktrees import AgentWorktree
 from kimicode.tools.workspace import Workspace

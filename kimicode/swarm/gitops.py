@@ -1,104 +1,26 @@
-"""Async git: one subprocess per command, retried when another git holds a lock.
+"""The swarm's questions to git: top directory, identity, commits, a commit's files.
 
-Git commands are plain asyncio subprocesses rather than gitpython calls
-through `asyncio.to_thread`. A gitpython call spawns the same `git` process
-underneath (100 parallel `git rev-parse` measured about the same both ways on
-Django's source: 84 ms threaded, 100 ms direct), but a subprocess can be
-killed when its task is cancelled, and a hundred agents are not queued behind
-the default thread pool's `cpu_count + 4` workers. gitpython is used where it
-is the simpler tool (finding a repository's top directory).
+Commands go through `kimicode.git.run` (hardened, async) as plain asyncio
+subprocesses rather than gitpython calls through `asyncio.to_thread`. A
+gitpython call spawns the same `git` process underneath (100 parallel
+`git rev-parse` measured about the same both ways on Django's source: 84 ms
+threaded, 100 ms direct), but a subprocess can be killed when its task is
+cancelled, and a hundred agents are not queued behind the default thread
+pool's `cpu_count + 4` workers. gitpython is used where it is the simpler
+tool (finding a repository's top directory; it reads files and runs nothing).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import random
-import subprocess
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kimicode.errors import KimicodeError
+from kimicode.git.run import git
 
-LOCK_MARKERS = (".lock': File exists", "Unable to create", "cannot lock ref", "is locked")
 FALLBACK_NAME = "kimicode"
 FALLBACK_EMAIL = "kimicode@localhost"
-
-
-class GitError(KimicodeError):
-    """A git command failed; the message carries the command and git's own words."""
-
-    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
-        self.args_ = list(args)
-        self.returncode = returncode
-        self.stderr = stderr
-        super().__init__(f"git {' '.join(args)} failed ({returncode}): {stderr.strip()}")
-
-
-def git_env(extra: Mapping[str, str] | None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("GIT_TERMINAL_PROMPT", "0")
-    env["LC_ALL"] = "C"
-    if extra:
-        env.update(extra)
-    return env
-
-
-async def git(
-    cwd: Path | str,
-    *args: str,
-    input: bytes | None = None,
-    env: Mapping[str, str] | None = None,
-    check: bool = True,
-    retries: int = 8,
-) -> bytes:
-    """Run `git args` in `cwd` and return stdout; retry while a lock file is in the way."""
-    delay = 0.01
-    for attempt in range(retries + 1):
-        proc = await asyncio.create_subprocess_exec(
-            "git",
-            *args,
-            cwd=str(cwd),
-            env=git_env(env),
-            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            out, err = await proc.communicate(input)
-        except asyncio.CancelledError:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-            raise
-        if proc.returncode == 0 or not check:
-            return out
-        text = err.decode("utf-8", "replace")
-        if attempt < retries and any(m in text for m in LOCK_MARKERS):
-            await asyncio.sleep(delay * (1 + random.random()))
-            delay = min(delay * 2, 0.5)
-            continue
-        raise GitError(args, proc.returncode or 1, text)
-    raise AssertionError("unreachable")
-
-
-def git_sync(
-    cwd: Path | str,
-    *args: str,
-    input: bytes | None = None,
-    env: Mapping[str, str] | None = None,
-) -> bytes:
-    """The blocking twin of `git`, for code that already runs in a worker thread."""
-    proc = subprocess.run(
-        ["git", *args], cwd=str(cwd), env=git_env(env), input=input, capture_output=True
-    )
-    if proc.returncode != 0:
-        raise GitError(args, proc.returncode, proc.stderr.decode("utf-8", "replace"))
-    return proc.stdout
-
-
-async def git_text(cwd: Path | str, *args: str, **kw) -> str:
-    return (await git(cwd, *args, **kw)).decode("utf-8", "surrogateescape").strip()
 
 
 def split_z(out: bytes) -> list[str]:

@@ -18,11 +18,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kimicode.git.catfile import read_blobs
+from kimicode.git.run import git
 from kimicode.swarm import manifest
 from kimicode.swarm.applying import FileWrite, commit_agent_files, write_files
-from kimicode.swarm.blobs import read_blobs_sync
 from kimicode.swarm.commit import AgentCommit
-from kimicode.swarm.gitops import git, split_z
+from kimicode.swarm.gitops import split_z
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.worktrees import remove_worktree
 
@@ -227,7 +228,7 @@ async def apply_merge(
         original.conflicts, original.reason = fresh.conflicts, fresh.reason
     clean = plan.clean
     shas = [c.new_sha for a in clean for c in a.changes if c.new_sha]
-    blobs = await asyncio.to_thread(read_blobs_sync, repo_root, shas)
+    blobs = await read_blobs(repo_root, shas)
     writes = [
         FileWrite(c.path, c.new_mode, blobs[c.new_sha] if c.new_sha else None)
         for a in clean

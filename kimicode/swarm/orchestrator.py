@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kimicode import events as ev
+from kimicode.git.run import git
 from kimicode.swarm import manifest
-from kimicode.swarm.gitops import git, repo_toplevel, tree_entries
+from kimicode.swarm.gitops import repo_toplevel, tree_entries
 from kimicode.swarm.merge import MergePlan, apply_merge, plan_merge
 from kimicode.swarm.snapshot import Base, prepare_base
 from kimicode.swarm.subagent import SubAgentEnv, SubAgentOutcome, run_subagent

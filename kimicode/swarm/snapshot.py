@@ -16,7 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kimicode.swarm.gitops import git, git_text, identity_env, resolve_commit
+from kimicode.git.run import git, git_text
+from kimicode.swarm.gitops import identity_env, resolve_commit
 
 SNAPSHOT_PREFIX = "refs/kimicode/snapshots/"
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from kimicode.config import SwarmSettings
 from kimicode.errors import ToolError
-from kimicode.swarm.blobs import CatFile
-from kimicode.swarm.gitops import git, split_z, tree_entries
+from kimicode.git.catfile import CatFile
+from kimicode.git.run import git
+from kimicode.swarm.gitops import split_z, tree_entries
 from kimicode.swarm.shared import share_state
 from kimicode.swarm.worktrees import AgentWorktree, complete_checkout
 from kimicode.tools.workspace import Workspace

@@ -8,7 +8,7 @@ are written to disk, every other entry is marked skip-worktree and served
 from the base commit by `SparseWorkspace` until a shell command needs the
 whole tree (`complete_checkout`). No shared config is written (no
 `extensions.worktreeConfig`), so creating many worktrees at once contends
-only on git's own per-ref and per-worktree locks, which `gitops.git` retries.
+only on git's own per-ref and per-worktree locks, which `kimicode.git.run.git` retries.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from pathlib import Path
 
 from kimicode.config import SwarmSettings
 from kimicode.errors import KimicodeError
+from kimicode.git.run import GitError, git
 from kimicode.globs import expand
 from kimicode.swarm import manifest
-from kimicode.swarm.gitops import GitError, git, tree_entries
+from kimicode.swarm.gitops import tree_entries
 from kimicode.swarm.snapshot import Base
 
 BRANCH_PREFIX = "kimicode/"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 from pathlib import Path
 
 from kimicode.errors import PathOutsideRoot, ToolError
+from kimicode.git.run import GitError, git_sync
 from kimicode.globs import matches_any
 
 
@@ -83,15 +83,10 @@ class Workspace:
 def list_files(root: Path) -> list[str]:
     """Tracked and untracked-but-not-ignored files; a plain walk outside git."""
     try:
-        out = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            check=True,
-        ).stdout
+        out = git_sync(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
         files = [f for f in out.decode("utf-8", "surrogateescape").split("\0") if f]
         return sorted({f for f in files if (root / f).is_file() or (root / f).is_symlink()})
-    except (subprocess.CalledProcessError, FileNotFoundError):
+    except (GitError, FileNotFoundError):
         pass
     found = []
     skip = {".git", "node_modules", ".venv", "__pycache__", ".mypy_cache", ".pytest_cache"}

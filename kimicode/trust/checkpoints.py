@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kimicode.errors import KimicodeError, ToolError
+from kimicode.git.catfile import read_blobs
+from kimicode.git.run import GitError, git
 from kimicode.paths import data_dir
 
 CHAIN = "refs/heads/checkpoints"
@@ -230,20 +232,10 @@ class CheckpointStore:
                 report.skipped.append(f"{rel}: {exc.strerror or exc}")
 
     async def _read_blobs(self, blobs: list[str]) -> dict[str, bytes]:
-        wanted = sorted(set(blobs))
-        if not wanted:
-            return {}
-        raw = await self._git_bytes("cat-file", "--batch", data=("\n".join(wanted) + "\n").encode())
-        out, pos = {}, 0
-        for blob in wanted:
-            header_end = raw.index(b"\n", pos)
-            name, _, size = raw[pos:header_end].decode().split(" ")
-            start = header_end + 1
-            out[name] = raw[start : start + int(size)]
-            pos = start + int(size) + 1
-            if name != blob:
-                raise CheckpointError(f"shadow store returned {name} for {blob}")
-        return out
+        try:
+            return await read_blobs(self._cwd, sorted(set(blobs)), env=self._env)
+        except KeyError as exc:
+            raise CheckpointError(f"shadow store: {exc.args[0]}") from None
 
     # --- the store -----------------------------------------------------------------
 
@@ -251,14 +243,10 @@ class CheckpointStore:
         if not (self.store / "HEAD").exists() or not await self._tip():
             return []
         ids = (await self._git("rev-list", CHAIN)).split()
-        query = "".join(f"{c}:manifest.json\n" for c in ids).encode()
-        raw = await self._git_bytes("cat-file", "--batch", data=query)
-        chain, pos = [], 0
+        manifests = await self._read_blobs([f"{c}:manifest.json" for c in ids])
+        chain = []
         for commit in ids:
-            header_end = raw.index(b"\n", pos)
-            size = int(raw[pos:header_end].split(b" ")[2])
-            manifest = json.loads(raw[header_end + 1 : header_end + 1 + size])
-            pos = header_end + 1 + size + 1
+            manifest = json.loads(manifests[f"{commit}:manifest.json"])
             paths = [e["path"] for e in manifest["entries"]]
             checkpoint = Checkpoint(commit[:12], manifest["time"], manifest["label"], paths)
             chain.append((checkpoint, manifest))
@@ -284,30 +272,27 @@ class CheckpointStore:
     async def _git(self, *args: str, data: bytes | None = None) -> str:
         return (await self._git_bytes(*args, data=data)).decode("utf-8", "surrogateescape")
 
+    @property
+    def _env(self) -> dict[str, str]:
+        return {
+            "GIT_DIR": str(self.store),
+            "GIT_AUTHOR_NAME": "kimicode",
+            "GIT_AUTHOR_EMAIL": "kimicode@localhost",
+            "GIT_COMMITTER_NAME": "kimicode",
+            "GIT_COMMITTER_EMAIL": "kimicode@localhost",
+            "GIT_CONFIG_NOSYSTEM": "1",
+        }
+
+    @property
+    def _cwd(self) -> Path:
+        return self.root if self.root.is_dir() else self.store
+
     async def _git_bytes(self, *args: str, data: bytes | None = None) -> bytes:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-        env.update(
-            GIT_DIR=str(self.store),
-            GIT_AUTHOR_NAME="kimicode",
-            GIT_AUTHOR_EMAIL="kimicode@localhost",
-            GIT_COMMITTER_NAME="kimicode",
-            GIT_COMMITTER_EMAIL="kimicode@localhost",
-            GIT_CONFIG_NOSYSTEM="1",
-        )
-        proc = await asyncio.create_subprocess_exec(
-            "git",
-            *args,
-            cwd=self.root if self.root.is_dir() else None,
-            env=env,
-            stdin=asyncio.subprocess.PIPE if data is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate(data)
-        if proc.returncode != 0:
-            message = err.decode("utf-8", "replace").strip()
-            raise CheckpointError(f"checkpoint store: git {args[0]} failed: {message}")
-        return out
+        try:
+            return await git(self._cwd, *args, input=data, env=self._env, retries=0)
+        except GitError as exc:
+            message = exc.stderr.strip()
+            raise CheckpointError(f"checkpoint store: git {args[0]} failed: {message}") from None
 
 
 def repo_key(root: Path) -> str:

@@ -179,16 +179,9 @@ async def _diff(app: KimicodeApp, _: str) -> None:
 
 
 async def _git(app: KimicodeApp, *args: str) -> tuple[int | None, bytes, bytes]:
-    proc = await asyncio.create_subprocess_exec(
-        "git",
-        "--no-pager",
-        *args,
-        cwd=app.session.root,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    return proc.returncode, out, err
+    from kimicode.git.run import git_result
+
+    return await git_result(app.session.root, *args)
 
 
 async def _undo(app: KimicodeApp, _: str) -> None:

@@ -1,0 +1,194 @@
+"""Attacks on the git kimicode runs: repository config that names commands.
+
+A hostile repository config (or a gitdir the model made and pointed a
+worktree's `.git` file at) names an fsmonitor hook, clean/smudge filters, an
+external diff, a textconv, a pager and a hooks directory. Every one of them
+would append to a marker file outside the project; none may run when kimicode
+runs git, and git never sees the API key.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import call, orchestrator, script, sub_agent, task, turn
+from trust_helpers import git
+
+from kimicode.git.catfile import CatFile
+from kimicode.git.run import git as kimicode_git
+from kimicode.git.run import git_result, git_sync
+
+API_KEY = "sk-test-0123456789abcdef"  # what the `kimicode` fixture puts in the environment
+HOOKS = ("pre-commit", "commit-msg", "post-commit", "post-checkout", "reference-transaction")
+
+
+def hostile_script(tmp_path: Path) -> tuple[Path, Path]:
+    """(the command every hostile setting names, the marker file it appends to)."""
+    marker = tmp_path / "marker"
+    command = tmp_path / "evil.sh"
+    command.write_text(
+        "#!/bin/sh\n"
+        f'echo "ran $0 $*" >> {marker}\n'
+        f"env >> {marker}\n"
+        'case "$1" in clean|smudge|pager) cat ;; esac\n'
+        "exit 0\n"
+    )
+    command.chmod(0o755)
+    return command, marker
+
+
+def hostile_config(command: Path, hooks: Path) -> str:
+    hooks.mkdir(parents=True, exist_ok=True)
+    for name in HOOKS:
+        shutil.copy(command, hooks / name)
+    return (
+        "[core]\n"
+        f"\tfsmonitor = {command} fsmonitor\n"
+        f"\thooksPath = {hooks}\n"
+        f"\tpager = {command} pager\n"
+        '[filter "evil"]\n'
+        f"\tclean = {command} clean\n"
+        f"\tsmudge = {command} smudge\n"
+        "\trequired = true\n"
+        "[diff]\n"
+        f"\texternal = {command} extdiff\n"
+        '[diff "evil"]\n'
+        f"\ttextconv = {command} textconv\n"
+    )
+
+
+@pytest.fixture
+def hostile(project: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The project with a hostile .git/config and attributes that select its drivers."""
+    (project / ".gitattributes").write_text("* filter=evil diff=evil\n")
+    git(project, "add", ".gitattributes")
+    git(project, "commit", "-q", "-m", "attributes")
+    command, marker = hostile_script(tmp_path)
+    with (project / ".git" / "config").open("a") as config:
+        config.write(hostile_config(command, tmp_path / "hooks"))
+    return project, marker
+
+
+def ran(marker: Path) -> str:
+    return marker.read_text() if marker.exists() else ""
+
+
+def test_the_hostile_config_is_live_for_plain_git(hostile: tuple[Path, Path]) -> None:
+    """The attack works on git as it comes: this is what kimicode must not do."""
+    project, marker = hostile
+    (project / "src" / "app.py").write_text("print('changed')\n")
+    subprocess.run(["git", "diff"], cwd=project, capture_output=True)
+    subprocess.run(["git", "add", "-A"], cwd=project, capture_output=True)
+    assert "fsmonitor" in ran(marker) and "clean" in ran(marker) and "extdiff" in ran(marker)
+
+
+async def test_the_runner_runs_none_of_them(hostile: tuple[Path, Path]) -> None:
+    project, marker = hostile
+    (project / "src" / "app.py").write_text("print('changed')\n")
+    code, diff, _ = await git_result(project, "diff", "HEAD")
+    assert code == 0 and b"+print('changed')" in diff  # git's own diff, not a textconv's
+    await kimicode_git(project, "status", "--porcelain")
+    await kimicode_git(project, "add", "-A")
+    await kimicode_git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "x")
+    await kimicode_git(project, "log", "-p", "-1")
+    await kimicode_git(project, "show", "HEAD")
+    reader = CatFile(project)
+    try:
+        assert await reader.read("HEAD:src/app.py") == b"print('changed')\n"  # no clean filter
+    finally:
+        await reader.close()
+    assert ran(marker) == ""
+
+
+async def test_git_gets_no_api_key_and_the_users_own_drivers_still_run(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter from the user's global config is the user's: it runs, without the key."""
+    dump = tmp_path / "env-seen-by-git"
+    global_config = tmp_path / "gitconfig"
+    global_config.write_text(f'[filter "mine"]\n\tclean = "sh -c \'env > {dump}; cat\'"\n')
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(global_config))
+    monkeypatch.setenv("KIMICODE_API_KEY", API_KEY)
+    (project / ".gitattributes").write_text("*.py filter=mine\n")
+    (project / "src" / "app.py").write_text("print('changed')\n")
+    await kimicode_git(project, "add", "src/app.py")
+    seen = dump.read_text()
+    assert "PATH=" in seen and "KIMICODE_API_KEY" not in seen and API_KEY not in seen
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the repository to another user")
+def test_a_repository_owned_by_another_user_still_works(project: Path) -> None:
+    subprocess.run(["chown", "-R", "65534:65534", str(project)], check=True)
+    plain = subprocess.run(["git", "status"], cwd=project, capture_output=True, text=True)
+    assert "dubious ownership" in plain.stderr
+    assert b"app.py" in git_sync(project, "ls-files")
+
+
+def _swarm_writer(name: str, path: str, *first: dict) -> tuple[str, list]:
+    return sub_agent(
+        name,
+        [
+            *first,
+            turn(tool_calls=[call("write_file", path=path, content=f"# {name}\n")]),
+            turn(f"{name} wrote {path}."),
+        ],
+    )
+
+
+def test_a_swarm_run_in_a_hostile_repository_runs_none_of_it(
+    hostile: tuple[Path, Path], replay, kimicode
+) -> None:
+    """Snapshot of a dirty tree, worktree, commit, merge, glob and grep: all git, no hook."""
+    project, marker = hostile
+    (project / "src" / "app.py").write_text("print('dirty')\n")  # the snapshot runs `git add`
+    search = turn(tool_calls=[call("glob", pattern="**/*.py"), call("grep", pattern="print")])
+    spawn = orchestrator([task("alpha", "docs/alpha.md")])
+    server = replay(
+        script(("^Split", [search, *spawn[1]]), _swarm_writer("alpha", "docs/alpha.md"))
+    )
+    res = kimicode(
+        "-p", "Split the work", "--swarm", "--yolo", "--output-format", "json",
+        cwd=project, server=server,
+    )  # fmt: skip
+    assert res.code == 0, res
+    agents = res.json()["agents"]
+    assert agents[0]["merged"] is True, res
+    assert (project / "docs" / "alpha.md").read_text() == "# alpha\n"
+    assert ran(marker) == ""
+
+
+def test_a_sub_agent_pointing_its_git_file_at_its_own_gitdir_runs_nothing(
+    project: Path, tmp_path: Path, isolated_dirs: Path, replay, kimicode
+) -> None:
+    """The model makes a gitdir with a hostile config and rewrites its worktree's `.git`.
+
+    The sandbox is off here (as on a machine without bubblewrap), so the rewrite
+    succeeds; kimicode's own `git add`/`commit` in that worktree must still run
+    none of the gitdir's commands.
+    """
+    config = isolated_dirs / "config" / "kimicode" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[sandbox]\nmode = "off"\n')
+    command, marker = hostile_script(tmp_path)
+    evil = tmp_path / "evil" / ".git"
+    (tmp_path / "evil-config").write_text(hostile_config(command, tmp_path / "hooks"))
+    rewrite = (
+        f"git init -q {evil.parent} && cat {tmp_path / 'evil-config'} >> {evil}/config && "
+        f"echo '* filter=evil' > .gitattributes && printf 'gitdir: {evil}\\n' > .git"
+    )
+    server = replay(
+        script(
+            orchestrator([task("alpha", "docs/alpha.md")]),
+            _swarm_writer(
+                "alpha", "docs/alpha.md", turn(tool_calls=[call("run_shell", command=rewrite)])
+            ),
+        )
+    )
+    res = kimicode("-p", "Split the work", "--swarm", "--yolo", cwd=project, server=server)
+    assert (evil / "config").exists(), res  # the model's rewrite really happened
+    assert (evil / "index").exists(), res  # and kimicode's git then worked in that gitdir
+    assert ran(marker) == "", res
