@@ -2,5 +2,6 @@
 
 `rules` (permission rules and modes), `approvals` (approvers built on them),
 `sandbox` (bubblewrap for run_shell), `checkpoints` (undo), `hooks` (the
-user's own commands at fixed points). See SECURITY.md next to this file.
+user's own commands at fixed points). What holds and what does not is told once, in
+the README's Security section.
 """

@@ -1,4 +1,5 @@
-"""The README's two set-up commands and `.ci/run` stay in step."""
+"""The README's two set-up commands and `.ci/run` stay in step; its Security section is the
+only copy of that text."""
 
 from __future__ import annotations
 
@@ -35,3 +36,17 @@ def test_the_readme_config_example_is_a_valid_configuration(tmp_path: Path) -> N
     settings = load_settings(tmp_path, env={}, user_file=tmp_path / "none.toml")
     assert settings.permissions.deny == ["run_shell(git push*)"]
     assert settings.checks.test == "pytest -q" and settings.swarm.copy_paths == [".env"]
+
+
+def test_the_security_section_has_no_second_copy() -> None:
+    """One source: the README's Security section; no file in the package repeats it."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Security\n") :]
+    opening = section.split("\n\n")[1]
+    assert "untrusted input" in opening
+    copies = [
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "kimicode").rglob("*.md")
+        if opening in p.read_text(encoding="utf-8")
+    ]
+    assert copies == []
