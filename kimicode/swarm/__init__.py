@@ -1,9 +1,19 @@
 """The swarm: sub-agents in cheap git worktrees, their work merged back safely.
 
-Git layer (each module one job): `snapshot` (the base commit), `worktrees`
-(sparse per-agent worktrees), `workspace` (`SparseWorkspace`: the whole repo
-visible from a sparse worktree), `shared` (linked/copied build state),
-`commit` (an agent's work on its branch), `merge` (plan, then apply all or
-nothing), `manifest` (per-run record in the cache dir), `cleanup` (what
-interrupted runs left).
+One line per module:
+
+- `spawn_tool`: the `spawn_agents` tool the orchestrator calls.
+- `tasks`: its arguments, validated (names, overlapping files, the budget).
+- `orchestrator`: one call: base, run the agents in parallel, merge, account.
+- `subagent`: one sub-agent run, plain data in and out.
+- `tally`: what one turn's sub-agents did, summed for the result.
+- `snapshot`: the base commit (HEAD, or a snapshot of a dirty tree).
+- `worktrees`: one sparse worktree and branch per agent.
+- `workspace`: `SparseWorkspace`, the whole repository visible from one.
+- `shared`: `[swarm] link`/`copy`/`setup` build state in a worktree.
+- `commit`: an agent's own files committed on its branch.
+- `merge`: merge safety, the whole story, and the merge itself.
+- `gitops`: the swarm's questions to git (top directory, identity, trees).
+- `manifest`: where worktrees live; the per-run record in the cache dir.
+- `cleanup`: what interrupted runs left (`kimicode swarm clean`).
 """

@@ -1,27 +1,48 @@
-"""Bringing the agents' work into the user's working tree, safely.
+"""Merge safety, the whole story: how agents' work reaches the user's tree, or does not.
 
-`plan_merge` checks the whole merge before anything is written: every file an
-agent changed is compared with the user's *current* file, and if the user
-changed it since the base (other content, other mode, created or deleted), or
-another agent already claims that path, the agent is a conflict and none of
-its files are written. `apply_merge` re-checks, then writes the clean agents'
-files (each one a temp file + `os.replace`) in a worker thread awaited under
-`asyncio.shield`, so a cancellation arriving mid-way waits for it to finish:
-the tree ends up untouched or fully merged, never half-written.
+1. The base. Every agent starts from HEAD or, when the tree is dirty, a
+   snapshot commit built in a temporary index (`snapshot`): the user's index,
+   working tree and stash are never written.
+2. What counts as an agent's work. When an agent ends, `commit.commit_agent_work`
+   commits on its branch only its changes to the files it owns, measured
+   against the base (not against commits it made itself through the shell);
+   changes to other files are reported and never merged.
+3. The plan. The orchestrator starts merging only once every agent has ended
+   (a cancelled run merges nothing: each agent's work stays on its branch).
+   `plan_merge` then compares every file an agent changed with the user's
+   *current* file: if the user changed it since the base (content, mode,
+   created, deleted, or a file where a directory is needed), or an earlier
+   agent already claims that path or a parent of it, the whole agent is a
+   conflict and none of its files are written.
+4. The undo point. Before writing, the orchestrator checkpoints the files the
+   clean agents will change (`trust.checkpoints`), so `/undo` puts them back.
+5. The write. `apply_merge` re-checks the plan against the tree as it is now,
+   then writes in two phases in a worker thread: each new content goes to a
+   temp file beside its target, then each is swapped in with `os.replace`
+   (atomic per file) and deletions follow; a failure in the first phase
+   removes every temp file and directory it made. The write (and the optional
+   per-agent commit in the user's repo, `[swarm] commit`) runs to its end
+   under `asyncio.shield` even when Ctrl-C arrives: the tree ends up
+   untouched or fully merged, never half-written.
+6. What is kept. Worktrees and branches of merged or empty agents are removed;
+   a conflicting agent's branch stays, with the command that shows its work,
+   and so does any branch holding unmerged commits until
+   `kimicode swarm clean --force` (`cleanup`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kimicode.git.catfile import read_blobs
-from kimicode.git.run import git
+from kimicode.git.run import git, git_sync
 from kimicode.swarm import manifest
-from kimicode.swarm.applying import FileWrite, commit_agent_files, write_files
 from kimicode.swarm.commit import AgentCommit
 from kimicode.swarm.gitops import split_z
 from kimicode.swarm.snapshot import Base
@@ -305,3 +326,89 @@ async def _tidy(repo_root: Path, plan: MergePlan) -> None:
             await git(repo_root, "update-ref", "-d", plan.base.ref, check=False)
         for run_id in runs:
             await manifest.finish_run(repo_root, run_id)
+
+
+# --- the blocking half: writing files and committing them (in a worker thread) ----------
+
+
+@dataclass(frozen=True, slots=True)
+class FileWrite:
+    path: str
+    mode: str
+    """git mode: 100644, 100755 or 120000 (symlink)."""
+    data: bytes | None
+    """None deletes the file."""
+
+
+def _permissions(target: Path, mode: str) -> int:
+    try:
+        current = target.stat().st_mode & 0o777
+    except OSError:
+        current = 0o644
+    if mode == "100755":
+        return current | ((current & 0o444) >> 2)
+    return current & ~0o111
+
+
+def write_files(root: Path, writes: list[FileWrite]) -> None:
+    staged: list[tuple[Path, Path]] = []
+    made_dirs: list[Path] = []
+    try:
+        for w in writes:
+            if w.data is None:
+                continue
+            target = root / w.path
+            missing = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made_dirs.extend(reversed([p for p in missing if root in p.parents]))
+            tmp = target.with_name(f".{target.name}.kimicode-{secrets.token_hex(4)}")
+            if w.mode == "120000":
+                os.symlink(os.fsdecode(w.data), tmp)
+            else:
+                tmp.write_bytes(w.data)
+                os.chmod(tmp, _permissions(target, w.mode))
+            staged.append((tmp, target))
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        for folder in reversed(made_dirs):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    for w in writes:
+        if w.data is None:
+            target = root / w.path
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            _prune_empty_dirs(root, target.parent)
+
+
+def _prune_empty_dirs(root: Path, folder: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def commit_agent_files(root: Path, paths: list[str], message: str) -> str:
+    """Commit exactly `paths` (as they are on disk) with `message`; other staged work stays."""
+    literal = {"GIT_LITERAL_PATHSPECS": "1"}
+    tracked = set(split_z(git_sync(root, "ls-files", "-z", "--", *paths, env=literal)))
+    new = [p for p in paths if p not in tracked and (root / p).exists()]
+    if new:
+        git_sync(root, "add", "--", *new, env=literal)
+    paths = [p for p in paths if p in tracked or p in new]
+    if not paths:
+        return ""
+    spec = ("\0".join(paths) + "\0").encode("utf-8", "surrogateescape")
+    git_sync(
+        root, "commit", "-q", "--only", "-m", message,
+        "--pathspec-from-file=-", "--pathspec-file-nul",
+        input=spec, env=literal,
+    )  # fmt: skip
+    return git_sync(root, "rev-parse", "HEAD").decode().strip()
