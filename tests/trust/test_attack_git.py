@@ -192,3 +192,25 @@ def test_a_sub_agent_pointing_its_git_file_at_its_own_gitdir_runs_nothing(
     assert (evil / "config").exists(), res  # the model's rewrite really happened
     assert (evil / "index").exists(), res  # and kimicode's git then worked in that gitdir
     assert ran(marker) == "", res
+
+
+def test_nothing_outside_kimicode_git_starts_git_itself() -> None:
+    """One runner: a `git` command line anywhere else would skip the hardening."""
+    import ast
+
+    import kimicode
+
+    package = Path(kimicode.__file__).parent
+    offenders = []
+    for path in package.rglob("*.py"):
+        if path.parent.name == "git" and path.parent.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.List) and first.elts:
+                first = first.elts[0]
+            if isinstance(first, ast.Constant) and first.value == "git":
+                offenders.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert offenders == []
