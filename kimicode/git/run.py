@@ -234,5 +234,8 @@ def git_sync(
     return proc.stdout
 
 
-async def git_text(cwd: Path | str, *args: str, **kw) -> str:
-    return (await git(cwd, *args, **kw)).decode("utf-8", "surrogateescape").strip()
+async def git_text(
+    cwd: Path | str, *args: str, env: Mapping[str, str] | None = None, check: bool = True
+) -> str:
+    out = await git(cwd, *args, env=env, check=check)
+    return out.decode("utf-8", "surrogateescape").strip()
