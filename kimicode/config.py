@@ -98,6 +98,8 @@ class VisionSettings(Section):
     max_side: int = 1568
     max_bytes: int = 4_000_000
     video_fps: float = 1.0
+    video_min_frames: int = 4
+    """A clip shorter than this many seconds at video_fps still shows this many frames."""
     video_max_frames: int = 16
     self_check: bool | None = None
     """None: on when frontend files were written and an image or video was given."""

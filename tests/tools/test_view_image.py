@@ -37,8 +37,8 @@ async def test_a_video_is_attached_as_timed_frames(tmp_path):
         for packet in stream.encode():
             out.mux(packet)
     result = await ViewImage().run(ViewImageParams(path="clip.mp4"), context(tmp_path))
-    assert result.text == "clip.mp4: 3 frames, in order, at 0 s, 1 s, 2 s"
-    assert len(result.images) == 3
+    assert result.text == "clip.mp4: 4 frames, in order, at 0 s, 1 s, 2 s, 2.75 s"
+    assert len(result.images) == 4
 
 
 async def test_refusals_are_clear(tmp_path):
