@@ -53,10 +53,31 @@ async def build_user_content(
     """
     if not images and not videos:
         return prompt
+    if not settings.model.vision and images and not videos and settings.vision.self_check:
+        return _reference_only(prompt, images)
     try:
         return await _media_parts(prompt, images, videos, settings, api_key)
     except ToolError as exc:
-        raise UsageError(str(exc)) from None
+        hint = ""
+        if not settings.model.vision and images and not videos:
+            hint = (
+                " To use the image only as the design the visual check compares with, "
+                "add --visual-check."
+            )
+        raise UsageError(str(exc) + hint) from None
+
+
+def _reference_only(prompt: str, images: list[Path]) -> str:
+    """A model without vision and an explicit visual check: the images are only references."""
+    for path in images:
+        if not path.is_file():
+            raise UsageError(f"--image {path}: no such file")
+    names = ", ".join(p.name for p in images)
+    return (
+        f"{prompt}\n\n(The design image {names} is not shown to you: the model is configured "
+        "without vision. When you finish, the page is rendered and compared with it, and "
+        "the differences are described to you in words.)"
+    )
 
 
 async def _media_parts(

@@ -93,7 +93,7 @@ class VisualWatch:
             ref = ref_file.copy()
             same_size = shot.size == ref.size
             diff = compare_images(shot, ref)
-        if same_size and diff.score < CHANGE_THRESHOLD:
+        if same_size and diff.pixel_score < CHANGE_THRESHOLD:  # any change, not forgiven
             new.unlink(missing_ok=True)
             heatmap.unlink(missing_ok=True)
             return PageCheck(page, "unchanged", accepted, score=diff.score)

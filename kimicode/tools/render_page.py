@@ -45,6 +45,7 @@ class RenderPage(Tool[RenderPageParams]):
     read_only = True
 
     async def run(self, params: RenderPageParams, ctx: ToolContext) -> ToolResult:
+        from kimicode.vision.diffwords import summary
         from kimicode.vision.imagediff import compare_images
         from kimicode.vision.images import image_part_from_bytes, image_part_from_pil, open_image
         from kimicode.vision.render import render
@@ -65,6 +66,7 @@ class RenderPage(Tool[RenderPageParams]):
             record_seconds=params.video_seconds if params.record_video else 0.0,
             scroll_while_recording=params.scroll,
             settings=vision,
+            collect_elements=reference is not None,
         )
         lines = [f"rendered {params.target} at {viewport.width}x{viewport.height}", report.text()]
         images = [await asyncio.to_thread(image_part_from_bytes, report.png, "page.png", vision)]
@@ -73,11 +75,8 @@ class RenderPage(Tool[RenderPageParams]):
             diff = await asyncio.to_thread(compare_images, shot, reference)
             heat_path = _out_dir(ctx) / f"render-diff-{ctx.call_id or int(time.time() * 1000)}.png"
             await asyncio.to_thread(_save_png, diff.heatmap, heat_path)
-            lines.append(
-                f"difference from {params.reference_image}: score {diff.score:.3f} "
-                f"(0 = same, 1 = opposite; mean difference {diff.mean_abs:.3f}, "
-                f"{diff.changed_share:.1%} of pixels differ); heat map: {heat_path}"
-            )
+            words = summary(diff, report.elements)
+            lines.append(f"compared with {params.reference_image}: {words}\nheat map: {heat_path}")
             images.append(await asyncio.to_thread(image_part_from_pil, diff.heatmap, vision))
         if report.frames:
             times = ", ".join(f"{t:g} s" for t, _ in report.frames)

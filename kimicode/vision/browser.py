@@ -127,8 +127,16 @@ class SharedBrowser:
             bundled = None
         self.choice = discover_chromium(bundled)
         try:
+            # Signals are kimicode's to handle: with Playwright's own handlers, Ctrl-C in a
+            # terminal made the driver close the browser and exit under us, and the pending
+            # calls died as "Future exception was never retrieved" noise.
             self._browser = await self._playwright.chromium.launch(
-                executable_path=self.choice.executable, headless=True, args=list(LAUNCH_ARGS)
+                executable_path=self.choice.executable,
+                headless=True,
+                args=list(LAUNCH_ARGS),
+                handle_sigint=False,
+                handle_sigterm=False,
+                handle_sighup=False,
             )
         except Error as exc:
             raise ToolError(

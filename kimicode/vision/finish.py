@@ -51,7 +51,13 @@ def visual_finish_check(session: Session, had_media: bool, images: list[Path]) -
             return None
         rounds += 1
         result = await visual_check(
-            agent.workspace, target, reference, settings, session.log.dir, rounds
+            agent.workspace,
+            target,
+            reference,
+            settings,
+            session.log.dir,
+            rounds,
+            send_images=session.settings.model.vision,
         )
         session.screenshots.append(str(result.screenshot_path))
         score = "n/a" if result.score is None else f"{result.score:.3f}"

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page
 
     from kimicode.config import VisionSettings
+    from kimicode.vision.diffwords import Element
 
 NAV_TIMEOUT_MS = 30_000
 ACTION_TIMEOUT_MS = 5_000
@@ -47,6 +48,8 @@ class PageReport:
     action_errors: list[str] = field(default_factory=list)
     frames: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     """(timestamp_s, image part) from a recording."""
+    elements: list[Element] = field(default_factory=list)
+    """The visible elements' boxes in the screenshot, when asked for (to name a diff)."""
 
     @property
     def problems(self) -> list[str]:
@@ -84,8 +87,9 @@ async def render(
     record_seconds: float = 0.0,
     scroll_while_recording: bool = False,
     settings: VisionSettings | None = None,
+    collect_elements: bool = False,
 ) -> PageReport:
-    """Open `url` in a new context, apply `actions`, take the screenshot."""
+    """Open `url` in a new context, apply `actions`, take the screenshot (and the layout)."""
     browser = await get_browser()
     context = await browser.new_context(**viewport.context_options())
     try:
@@ -104,6 +108,8 @@ async def render(
         if record_seconds > 0 and settings is not None:
             report.frames = await _record(page, record_seconds, scroll_while_recording, settings)
         report.png = await page.screenshot(full_page=full_page, type="png")
+        if collect_elements:
+            report.elements = await _elements(page, full_page)
         report.title = await page.title()
         report.url = page.url
         await asyncio.sleep(0)  # let console events of the last moment arrive
@@ -112,6 +118,15 @@ async def render(
     finally:
         with contextlib.suppress(Exception):
             await context.close()
+
+
+async def _elements(page: Page, full_page: bool) -> list[Element]:
+    from kimicode.vision.diffwords import ELEMENTS_JS, MAX_ELEMENTS, parse_elements
+
+    try:
+        return parse_elements(await page.evaluate(ELEMENTS_JS, [full_page, MAX_ELEMENTS]))
+    except Exception:  # a page that broke its own DOM API: no names, still a diff
+        return []
 
 
 def _listen(page: Page, report: PageReport) -> None:

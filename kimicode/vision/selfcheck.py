@@ -4,7 +4,10 @@ When the agent says it is done after writing a frontend from an image or
 video, the loop calls `visual_check` for a round: the page is rendered, the
 screenshot kept as `selfcheck-<round>.png` in the session's folder, compared
 with the reference, and the parts returned here go back to the model, which
-either fixes what differs or answers with `MATCH_MARKER`.
+either fixes what differs or answers with `MATCH_MARKER`. The comparison is
+also put in words (scores, and each differing region named after the element
+under it, with its colours), which is all a model configured without vision
+receives: the check runs for it too.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from kimicode.vision.diffwords import summary
 from kimicode.vision.imagediff import compare_images
 from kimicode.vision.images import image_part_from_bytes, image_part_from_pil, open_image
 from kimicode.vision.page_options import Viewport, parse_viewport, resolve_target
@@ -39,6 +43,8 @@ class VisualCheckResult:
     errors: list[str]
     """Console errors, page errors and failed requests."""
     heatmap_path: Path | None
+    words: str = ""
+    """The comparison in words (empty without a reference)."""
     parts: list[dict[str, Any]] = field(default_factory=list)
     """Content parts for the user message that starts the next round."""
 
@@ -77,15 +83,20 @@ async def visual_check(
     settings: VisionSettings,
     out_dir: Path,
     round_no: int,
+    send_images: bool = True,
 ) -> VisualCheckResult:
-    """Render `target`, compare with `reference`, keep the screenshot; one round's message."""
+    """Render `target`, compare with `reference`, keep the screenshot; one round's message.
+
+    Without `send_images` (a model without vision) the message is text only."""
     ref_img = None
     if reference is not None:
         ref_data = await asyncio.to_thread(reference.read_bytes)
         ref_img = await asyncio.to_thread(open_image, ref_data, reference.name)
     viewport, full_page = _viewport_for(ref_img.size if ref_img else None)
     url = await resolve_target(workspace, target)
-    report = await render(url, viewport, full_page=full_page, settings=settings)
+    report = await render(
+        url, viewport, full_page=full_page, settings=settings, collect_elements=ref_img is not None
+    )
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     shot_path = out_dir / f"selfcheck-{round_no}.png"
     await asyncio.to_thread(shot_path.write_bytes, report.png)
@@ -98,10 +109,13 @@ async def visual_check(
         shot = await asyncio.to_thread(open_image, report.png, shot_path.name)
         diff = await asyncio.to_thread(compare_images, shot, ref_img)
         result.score = diff.score
+        result.words = summary(diff, report.elements)
         result.heatmap_path = out_dir / f"selfcheck-{round_no}-diff.png"
         await asyncio.to_thread(diff.heatmap.save, result.heatmap_path, "PNG")
         heat_part = await asyncio.to_thread(image_part_from_pil, diff.heatmap, settings)
         ref_part = await asyncio.to_thread(image_part_from_pil, ref_img, settings)
+    if not send_images:
+        screenshot = ref_part = heat_part = None
     result.parts = _parts(result, target, report.text(), screenshot, ref_part, heat_part)
     return result
 
@@ -121,14 +135,16 @@ def _parts(
     result: VisualCheckResult,
     target: str,
     report_text: str,
-    screenshot: dict[str, Any],
+    screenshot: dict[str, Any] | None,
     reference: dict[str, Any] | None,
     heatmap: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
-    score = f"difference score {result.score:.3f} (0 = same, 1 = opposite). " if heatmap else ""
+    shown = "as rendered in Chromium" if screenshot else "rendered in Chromium (no images: "
+    shown += "" if screenshot else "the model is configured without vision)"
+    words = f"Compared with the design: {result.words}\n\n" if result.words else ""
     intro = (
-        f"Visual check, round {result.round_no}: this is {target} as rendered in Chromium. "
-        f"{score}Compare it with the design carefully: layout, spacing, sizes, colours, "
+        f"Visual check, round {result.round_no}: this is {target} {shown}. "
+        f"{words}Compare it with the design carefully: layout, spacing, sizes, colours, "
         "fonts, text and images, and the errors below. If anything differs or is broken, "
         "fix the files and stop; the page will be rendered again. If it matches the design "
         f"and has no errors, reply with exactly: {MATCH_MARKER}\n\n{report_text}"
@@ -136,7 +152,8 @@ def _parts(
     parts: list[dict[str, Any]] = [{"type": "text", "text": intro}]
     if reference is not None:
         parts += [{"type": "text", "text": "The design:"}, reference]
-    parts += [{"type": "text", "text": "Your page:"}, screenshot]
+    if screenshot is not None:
+        parts += [{"type": "text", "text": "Your page:"}, screenshot]
     if heatmap is not None:
         parts += [{"type": "text", "text": "Where they differ (red):"}, heatmap]
     return parts

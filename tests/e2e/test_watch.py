@@ -48,6 +48,7 @@ class Watch:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
+                start_new_session=True,  # its own process group, as a terminal's foreground job
             )
 
     @property
@@ -90,8 +91,13 @@ class Watch:
                 found |= kids
         return found
 
-    def interrupt(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
+    def interrupt(self, *, terminal: bool = False) -> int:
+        """SIGINT to the watch; with `terminal`, to its whole process group, as Ctrl-C in a
+        terminal does (the browser's driver and Chromium get it too)."""
+        if terminal:
+            os.killpg(self.proc.pid, signal.SIGINT)
+        else:
+            self.proc.send_signal(signal.SIGINT)
         return self.proc.wait(timeout=WAIT_S)
 
 
@@ -236,6 +242,23 @@ def test_a_css_change_re_renders_the_watched_page(repo: Path, replay, watch) -> 
     assert not [pid for pid in browser if _alive(pid)], "the browser outlived the watch"
     assert "Traceback" not in w.stderr
     assert requests_of(server) == []
+
+
+@pytest.mark.browser
+def test_ctrl_c_in_a_terminal_shuts_the_browser_down_quietly(repo: Path, replay, watch) -> None:
+    (repo / "index.html").write_text(PAGE)
+    (repo / "style.css").write_text("body { background: white; }\n")
+    (repo / ".kimicode").mkdir()
+    (repo / ".kimicode" / "config.toml").write_text('[watch]\npages = ["index.html"]\n')
+    w = watch(replay(script(("never", [turn("unused")]))))
+    assert "first render accepted" in w.stderr
+    browser = w.descendants()
+    assert browser, "no browser process under the watch"
+    assert w.interrupt(terminal=True) == 130
+    assert not [pid for pid in browser if _alive(pid)], "the browser outlived the watch"
+    assert "stopped watching" in w.stderr
+    for noise in ("Future exception was never retrieved", "Connection closed", "Traceback"):
+        assert noise not in w.stderr, w.stderr
 
 
 def _alive(pid: int) -> bool:
