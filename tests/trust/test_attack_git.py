@@ -161,6 +161,33 @@ def test_a_swarm_run_in_a_hostile_repository_runs_none_of_it(
     assert ran(marker) == ""
 
 
+def test_glob_and_grep_in_a_hostile_repository_run_none_of_it(
+    hostile: tuple[Path, Path], replay, kimicode
+) -> None:
+    """Both list files with `git ls-files`, which plain git answers by running fsmonitor."""
+    project, marker = hostile
+    server = replay(
+        script(
+            (
+                "look",
+                [
+                    turn(tool_calls=[call("glob", pattern="**/*.py")]),
+                    turn(tool_calls=[call("grep", pattern="print", glob="*.py")]),
+                    turn("Looked."),
+                ],
+            )
+        )
+    )
+    res = kimicode("-p", "look around", "--output-format", "json", cwd=project, server=server)
+    assert res.code == 0, res
+    tool_results = [
+        m["content"] for r in server.requests if r.get("status") == 200
+        for m in r["body"]["messages"] if m["role"] == "tool"
+    ]  # fmt: skip
+    assert any("src/app.py" in str(c) for c in tool_results)  # the tools really listed files
+    assert ran(marker) == ""
+
+
 def test_a_sub_agent_pointing_its_git_file_at_its_own_gitdir_runs_nothing(
     project: Path, tmp_path: Path, isolated_dirs: Path, replay, kimicode
 ) -> None:
