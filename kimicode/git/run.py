@@ -8,11 +8,13 @@ is started with:
 
 - `-c core.fsmonitor=false` and `-c core.hooksPath=/dev/null`: no fsmonitor
   hook, no `pre-commit`/`post-checkout`/... hooks, from any config;
-- every `filter.<driver>.clean|smudge|process` and `diff.<driver>.command|
-  textconv` that the repository's own config (scope `local` or `worktree`)
-  defines, blanked (a user's own global drivers, git-lfs say, keep working);
+- every `filter.<driver>.clean|smudge|process`, `diff.<driver>.command|
+  textconv` and `hook.<name>.command` (newer git's config-defined hooks) that
+  the repository's own config (scope `local` or `worktree`) defines, blanked
+  (a user's own global drivers, git-lfs say, keep working);
 - `--no-ext-diff --no-textconv` on `diff`, `log` and `show`: no `diff.external`;
-- `--no-pager`, `credential.helper` emptied, signing off, `GIT_ASKPASS`,
+- `--no-pager`, `credential.helper` emptied, signing and signature display
+  off (`log.showSignature` would run `gpg.program`), `GIT_ASKPASS`,
   `GIT_EDITOR` and `GIT_PAGER` set to do nothing, `protocol.ext` refused;
 - `safe.directory` for the directory kimicode was pointed at (its config can
   run nothing now, so git's ownership refusal protects nothing there);
@@ -46,11 +48,16 @@ HARDENING = (
     "-c", "core.askPass=",
     "-c", "commit.gpgSign=false",
     "-c", "tag.gpgSign=false",
+    "-c", "log.showSignature=false",
     "-c", "protocol.ext.allow=never",
 )  # fmt: skip
 DIFF_COMMANDS = frozenset({"diff", "log", "show"})
 DIFF_FLAGS = ("--no-ext-diff", "--no-textconv")
-DRIVER_KEYS = {"filter": ("clean", "smudge", "process"), "diff": ("command", "textconv")}
+DRIVER_KEYS = {
+    "filter": ("clean", "smudge", "process"),
+    "diff": ("command", "textconv"),
+    "hook": ("command",),
+}
 UNTRUSTED_SCOPES = ("local", "worktree")
 KEPT_GIT_VARS = frozenset(
     {

@@ -104,6 +104,29 @@ async def test_the_runner_runs_none_of_them(hostile: tuple[Path, Path]) -> None:
     assert ran(marker) == ""
 
 
+def test_a_signed_looking_commit_does_not_run_the_repositorys_gpg_program(
+    project: Path, tmp_path: Path
+) -> None:
+    """`log.showSignature` makes `git log` verify signatures with `gpg.program`."""
+    command, marker = hostile_script(tmp_path)
+    tree = git(project, "rev-parse", "HEAD^{tree}").strip()
+    body = (
+        f"tree {tree}\nauthor a <a@a> 1 +0000\ncommitter a <a@a> 1 +0000\n"
+        "gpgsig -----BEGIN PGP SIGNATURE-----\n \n AAAA\n -----END PGP SIGNATURE-----\n\nsigned\n"
+    )
+    (tmp_path / "commit").write_text(body)
+    sha = git(project, "hash-object", "-t", "commit", "-w", str(tmp_path / "commit")).strip()
+    git(project, "update-ref", "HEAD", sha)
+    git(project, "config", "gpg.program", str(command))
+    git(project, "config", "log.showSignature", "true")
+    subprocess.run(["git", "log", "-1"], cwd=project, capture_output=True)
+    assert "ran" in ran(marker)  # plain git verifies, running the repository's program
+    marker.unlink()
+    git_sync(project, "log", "-1")
+    git_sync(project, "show", "HEAD")
+    assert ran(marker) == ""
+
+
 async def test_git_gets_no_api_key_and_the_users_own_drivers_still_run(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
