@@ -4,6 +4,10 @@ Everything is measured against the base commit, not the branch's HEAD, so
 commits the agent made itself through the shell change nothing about what
 counts as its work: the committed tree is the base plus the agent's changes to
 the files it owns.
+
+Git is pointed at the worktree's gitdir explicitly (`GIT_DIR`, `GIT_WORK_TREE`),
+never through the worktree's `.git` file: the agent's shell may have rewritten
+that file to name a gitdir it made.
 """
 
 from __future__ import annotations
@@ -49,10 +53,10 @@ class AgentCommit:
 
 async def commit_agent_work(wt: AgentWorktree, owned: list[str], message: str) -> AgentCommit:
     """Stage everything, keep only owned changes, commit them on the agent's branch."""
-    cwd = wt.path
-    await git(cwd, "add", "-A", "--", ".")
+    cwd, pin = wt.path, pinned(wt)
+    await git(cwd, "add", "-A", "--", ".", env=pin)
     staged = split_z(
-        await git(cwd, "diff", "--cached", "--no-renames", "--name-only", "-z", wt.base)
+        await git(cwd, "diff", "--cached", "--no-renames", "--name-only", "-z", wt.base, env=pin)
     )
     ownership = Workspace(cwd, owned=owned)
     shared = shared_paths(wt)
@@ -69,7 +73,7 @@ async def commit_agent_work(wt: AgentWorktree, owned: list[str], message: str) -
         # Reset those index entries to the base version (dropping ones the base lacks).
         pathspecs = ("\0".join(unstage) + "\0").encode("utf-8", "surrogateescape")
         await git(cwd, "reset", "-q", "--pathspec-from-file=-", "--pathspec-file-nul",
-                  wt.base, input=pathspecs, env=LITERAL)  # fmt: skip
+                  wt.base, input=pathspecs, env={**LITERAL, **pin})  # fmt: skip
     commit = None
     if changed:
         commit = await _commit_index(wt, message)
@@ -77,17 +81,24 @@ async def commit_agent_work(wt: AgentWorktree, owned: list[str], message: str) -
         wt.repo_root, wt.run_id, wt.agent,
         status="committed" if commit else "unchanged", commit=commit,
     )  # fmt: skip
-    diffstat = await git_text(cwd, "diff", "--stat", wt.base, commit) if commit else ""
+    diffstat = await git_text(cwd, "diff", "--stat", wt.base, commit, env=pin) if commit else ""
     return AgentCommit(wt, commit, message, sorted(changed), sorted(outside), diffstat)
 
 
+def pinned(wt: AgentWorktree) -> dict[str, str]:
+    """The gitdir kimicode made for this worktree, whatever its `.git` file says now."""
+    if wt.admin_dir is None:
+        return {}
+    return {"GIT_DIR": str(wt.admin_dir), "GIT_WORK_TREE": str(wt.path)}
+
+
 async def _commit_index(wt: AgentWorktree, message: str) -> str:
-    cwd = wt.path
-    tree = await git_text(cwd, "write-tree")
-    head, head_tree = (await git_text(cwd, "rev-parse", "HEAD", "HEAD^{tree}")).split()
+    cwd, pin = wt.path, pinned(wt)
+    tree = await git_text(cwd, "write-tree", env=pin)
+    head, head_tree = (await git_text(cwd, "rev-parse", "HEAD", "HEAD^{tree}", env=pin)).split()
     if tree == head_tree:
         return head  # the agent committed exactly this itself
-    env = await identity_env(Path(wt.repo_root))
+    env = {**await identity_env(Path(wt.repo_root)), **pin}
     sha = await git_text(cwd, *NO_SIGN, "commit-tree", tree, "-p", head, "-m", message, env=env)
-    await git(cwd, "update-ref", "-m", "kimicode: agent work", "HEAD", sha, head)
+    await git(cwd, "update-ref", "-m", "kimicode: agent work", "HEAD", sha, head, env=pin)
     return sha

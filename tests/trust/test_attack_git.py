@@ -218,7 +218,7 @@ def test_a_sub_agent_pointing_its_git_file_at_its_own_gitdir_runs_nothing(
 
     The sandbox is off here (as on a machine without bubblewrap), so the rewrite
     succeeds; kimicode's own `git add`/`commit` in that worktree must still run
-    none of the gitdir's commands.
+    none of the gitdir's commands, and commit where kimicode's gitdir is.
     """
     config = isolated_dirs / "config" / "kimicode" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
@@ -240,8 +240,10 @@ def test_a_sub_agent_pointing_its_git_file_at_its_own_gitdir_runs_nothing(
     )
     res = kimicode("-p", "Split the work", "--swarm", "--yolo", cwd=project, server=server)
     assert (evil / "config").exists(), res  # the model's rewrite really happened
-    assert (evil / "index").exists(), res  # and kimicode's git then worked in that gitdir
     assert ran(marker) == "", res
+    # kimicode committed in the gitdir it made, not the model's: the work merged
+    assert not (evil / "index").exists(), res
+    assert (project / "docs" / "alpha.md").read_text() == "# alpha\n", res
 
 
 def test_nothing_outside_kimicode_git_starts_git_itself() -> None:
