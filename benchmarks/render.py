@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kimicode.config import Settings
-from kimicode.tools.base import ToolContext
+from kimicode.tools.base import ToolContext, ToolServices
 from kimicode.tools.render_page import RenderPage, RenderPageParams
 from kimicode.tools.workspace import Workspace
 from kimicode.vision.browser import LAUNCH_ARGS, close_browser, discover_chromium
@@ -60,7 +60,7 @@ async def main(runs: int, concurrent: int) -> None:
         (root / "index.html").write_text(PAGE)
         (root / "site.css").write_text(CSS)
         ws = Workspace(root)
-        ctx = ToolContext(workspace=ws, settings=Settings(), emit=lambda _e: None)
+        ctx = ToolContext(ToolServices(workspace=ws, settings=Settings(), emit=lambda _e: None))
         tool = RenderPage()
         params = RenderPageParams(target="index.html")
 

@@ -108,8 +108,7 @@ async def measure(agents: int, rate: float, presses: int) -> dict[str, object]:
     root = Path(tempfile.mkdtemp(prefix="kimicode-bench-"))
     os.environ["KIMICODE_DATA_DIR"] = str(root / "data")
     settings = load_settings(root, {"model.api_key": "sk-bench-0000000000"})
-    session = Session(settings)
-    app = KimicodeApp(session, history=PromptHistory(root / "history.jsonl"))
+    app = KimicodeApp(settings, history=PromptHistory(root / "history.jsonl"))
     flush_times: list[float] = []
     original_flush = app.flush_events
 
@@ -123,7 +122,7 @@ async def measure(agents: int, rate: float, presses: int) -> dict[str, object]:
     dashboard_ms: list[float] = []
     chat_ms: list[float] = []
     async with app.run_test(size=(160, 50)) as pilot:
-        emitter = asyncio.create_task(emit_forever(session, agents, rate, counter))
+        emitter = asyncio.create_task(emit_forever(app.session, agents, rate, counter))
         await until(lambda: isinstance(app.screen, DashboardScreen))
         table = app.screen.query_one(AgentTable)
         await until(lambda: table.row_count >= agents)

@@ -2,32 +2,40 @@
 
 It wires the parts together (model client, tools, workspace, approvals, the
 session log, the event bus) and runs turns. Print mode runs one turn; the TUI
-runs many. Nothing here knows how events are shown.
+runs many. Nothing here knows how events are shown. What tools may use is one
+frozen `ToolServices`, built here once from what the caller passed in (the
+approver, the sandbox); the swarm gets plain `SwarmDeps`, never the Session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kimicode import events as ev
 from kimicode.agent.guardrails import Checkpointer, CheckRecord, ToolHooks, checks_finish_check
 from kimicode.agent.loop import Agent
-from kimicode.agent.outcome import AgentResult, Budget
+from kimicode.agent.outcome import AgentResult, Budget, FinishCheck
+from kimicode.agent.parts import AgentParts
 from kimicode.agent.prompts import load, project_instructions
 from kimicode.config import Settings
 from kimicode.errors import KimicodeError
-from kimicode.llm.types import ChatModel, Message
+from kimicode.llm.types import Message
+from kimicode.protocols import ChatModel, PreparesModel, SwitchesModel, Tool
 from kimicode.sessions.store import SessionLog, SessionStore
 from kimicode.skills.catalog import discover
+from kimicode.swarm.control import SwarmControl
 from kimicode.swarm.tally import SwarmTally
-from kimicode.tools.base import Approver, Tool, approve_all
+from kimicode.tools.base import Approver, ToolServices, approve_all
 from kimicode.tools.registry import ToolSet, core_tools, web_tools
 from kimicode.tools.skill import SkillTool
 from kimicode.tools.workspace import Workspace
+
+if TYPE_CHECKING:
+    from kimicode.trust.sandbox import Sandbox
 
 
 @dataclass(slots=True)
@@ -56,6 +64,7 @@ class Session:
         *,
         model: ChatModel | None = None,
         approve: Approver = approve_all,
+        sandbox: Sandbox | None = None,
         store: SessionStore | None = None,
         resume_id: str | None = None,
         extra_tools: list[Tool] | None = None,
@@ -63,12 +72,10 @@ class Session:
         self.settings = settings
         self.root = settings.project_dir
         self.bus = ev.EventBus()
-        self.approve = approve
         self.store = store or SessionStore()
         self._model = model
         self.workspace = Workspace(self.root)
         self.budget = Budget(settings.agent.max_tool_calls)
-        self.extras: dict[str, Any] = {}
         self.history: list[Message]
         if resume_id:
             loaded = self.store.load(resume_id)
@@ -81,12 +88,21 @@ class Session:
             self.resumed = False
         self.id = self.log.id
         self.skills = discover(self.root)
-        self.extras["session_dir"] = self.log.dir
+        self.services = ToolServices(
+            workspace=self.workspace,
+            settings=settings,
+            emit=self.bus,
+            approve=approve,
+            sandbox=sandbox,
+            session_dir=self.log.dir,
+        )
         self.bus.subscribe(self.log.event)
         self.tools = ToolSet(self._build_tools(extra_tools or []))
         self.hooks = ToolHooks(settings, self.root, self.id) if ToolHooks.wanted(settings) else None
         self.checkpointer = Checkpointer(self.root)
         self.swarm = SwarmTally()
+        self.swarm_control = SwarmControl()
+        """Every running sub-agent of this session, for a UI's cancel (one for its lifetime)."""
         self.screenshots: list[str] = []
         self.started = False
         self.mcp: Any = None
@@ -104,21 +120,17 @@ class Session:
         return self._model
 
     def _prepare_model(self) -> None:
-        prepare = getattr(self.model, "prepare", None)
-        if prepare is not None:
-            prepare()
+        model = self.model
+        if isinstance(model, PreparesModel):
+            model.prepare()
 
     def sub_model(self) -> ChatModel:
         """The model sub-agents use: `[swarm] model` on the same connection pool, else ours."""
         name = self.settings.swarm.model
-        for_model = getattr(self.model, "for_model", None)
-        if not name or name == self.settings.model.name or for_model is None:
-            return self.model
-        return for_model(name)
-
-    def subagent_tools(self) -> list[Tool]:
-        """The same tools minus spawn_agents (sub-agents cannot spawn)."""
-        return [t for t in self.tools if t.name != "spawn_agents"]
+        model = self.model
+        if not name or name == self.settings.model.name or not isinstance(model, SwitchesModel):
+            return model
+        return model.for_model(name)
 
     async def repo_summary(self, task: str, budget: int = 1_000) -> str:
         """A map of the repository's important files and symbols, ranked for `task`."""
@@ -134,17 +146,40 @@ class Session:
             repo_map.close()
 
     def _build_tools(self, extra: list[Tool]) -> list[Tool]:
+        """The tools of every turn; spawn_agents is added per turn (`_turn_tools`)."""
         tools: list[Tool] = [*core_tools(), *_vision_tools(), *web_tools(self.settings), *extra]
         if self.skills.skills:
             tools.append(SkillTool(self.skills))
-        if self.settings.swarm.enabled:
-            from kimicode.swarm.spawn_tool import SpawnAgentsTool
-
-            tools.append(SpawnAgentsTool(self))
         mode = self.settings.permissions.mode
         if mode == "plan":
             tools = [t for t in tools if t.read_only]
         return tools
+
+    def _turn_tools(self, services: ToolServices, budget: Budget, tally: SwarmTally) -> ToolSet:
+        """This turn's tools: with the swarm on, spawn_agents over this turn's values."""
+        if not self.settings.swarm.enabled or self.settings.permissions.mode == "plan":
+            return self.tools
+        from kimicode.swarm.orchestrator import SwarmDeps
+        from kimicode.swarm.spawn_tool import SpawnAgentsTool
+        from kimicode.swarm.subagent import SubAgentEnv
+
+        agents = SubAgentEnv(
+            settings=self.settings,
+            model=self.sub_model(),
+            tools=tuple(self.tools),  # sub-agents cannot spawn: spawn_agents is not among these
+            emit=self.bus,
+            budget=budget,
+            approve=services.approve,
+            sandbox=services.sandbox,
+        )
+        deps = SwarmDeps(
+            agents,
+            repo_summary=self.repo_summary,
+            control=self.swarm_control,
+            on_outcome=tally.add,
+            checkpoint=self.checkpointer.store.snapshot,
+        )
+        return self.tools.with_tools(SpawnAgentsTool(deps))
 
     def system_prompt(self) -> str:
         parts = [load("system").format(root=self.root)]
@@ -194,7 +229,11 @@ class Session:
         *,
         images: list[Path] | None = None,
         videos: list[Path] | None = None,
+        approve: Approver | None = None,
+        budget: Budget | None = None,
     ) -> RunOutcome:
+        """One turn. `approve` and `budget` replace the session's for this turn only
+        (the watch answers `AI?` questions read-only, with a fresh budget per comment)."""
         from kimicode.agent.attachments import build_user_content, mentioned_media
 
         started = time.perf_counter()
@@ -206,17 +245,19 @@ class Session:
         key = self.settings.api_key() if videos else ""
         content = await build_user_content(prompt, images, videos, self.settings, key)
         self.bus(ev.UserMessage(text=prompt, attachments=[str(p) for p in images + videos]))
-        self.swarm = SwarmTally()
+        tally = self.swarm = SwarmTally()
         self.screenshots = []
-        agent = self._agent(
-            approve=self.approve,
+        services = self.services if approve is None else replace(self.services, approve=approve)
+        budget = budget or self.budget
+        parts = AgentParts(
             record=self.log.message,
             on_compact=self.log.compaction,
             finish_checks=self._finish_checks(bool(images or videos), images),
-            extras=self.extras,
             hooks=self.hooks,
             checkpointer=self.checkpointer,
         )
+        tools = self._turn_tools(services, budget, tally)
+        agent = Agent(self.model, tools, self.history, services, budget, parts=parts)
         result = await agent.run(content)
         return RunOutcome(
             agent=result,
@@ -225,33 +266,42 @@ class Session:
             screenshots=list(self.screenshots),
         )
 
-    def _finish_checks(self, had_media: bool, images: list[Path]) -> list[Any]:
+    def _finish_checks(self, had_media: bool, images: list[Path]) -> tuple[FinishCheck, ...]:
         from kimicode.vision.finish import visual_finish_check
 
+        vision, shots = self.settings.vision, self.screenshots
         checks = [
-            visual_finish_check(self, had_media, images),
+            visual_finish_check(
+                vision,
+                had_media,
+                images,
+                self.log.dir,
+                shots.append,
+                send_images=self.settings.model.vision,
+            ),
             checks_finish_check(self.settings, CheckRecord()),
         ]
         if self.hooks is not None:
             checks.append(self.hooks.stop_check())
-        return checks
+        return tuple(checks)
 
     def set_model(self, name: str) -> None:
         """Switch the model for the next turns (the TUI's /model)."""
         self.settings.model.name = name
-        if self._model is not None and hasattr(self._model, "for_model"):
+        if isinstance(self._model, SwitchesModel):
             self._model = self._model.for_model(name)
 
     def set_swarm(self, enabled: bool) -> None:
         """Offer spawn_agents (or stop offering it) from the next turn on (the TUI's /swarm)."""
         self.settings.swarm.enabled = enabled
-        keep = [t for t in self.tools if t.name.startswith("mcp__")]
-        self.tools = ToolSet(self._build_tools(keep))
 
     async def compact(self) -> None:
         """Summarise the history now (the TUI's /compact)."""
-        agent = self._agent()
-        fitted, report = await agent.compactor.fit(self.history, fixed=agent.compactor.budget)
+        from kimicode.agent.compaction import compactor_for
+        from kimicode.llm.types import Usage
+
+        compactor = compactor_for(self.settings.model, Usage(), self.model)
+        fitted, report = await compactor.fit(self.history, fixed=compactor.budget)
         if report is not None:
             self.history[:] = fitted
             self.log.compaction(fitted)
@@ -273,24 +323,10 @@ class Session:
 
     def cancel_agents(self, name: str | None = None) -> bool:
         """Cancel one running sub-agent (or all with None); False when no swarm runs."""
-        control = self.extras.get("swarm_control")
-        if control is None:
+        if not self.swarm_control.running:
             return False
-        control.cancel(name)
+        self.swarm_control.cancel(name)
         return True
-
-    def _agent(self, **options: Any) -> Agent:
-        """The main agent over this session's history (options: approvals, checks, hooks)."""
-        return Agent(
-            model=self.model,
-            tools=self.tools,
-            messages=self.history,
-            settings=self.settings,
-            workspace=self.workspace,
-            emit=self.bus,
-            budget=self.budget,
-            **options,
-        )
 
     def result_event(self, outcome: RunOutcome) -> ev.RunResult:
         res, swarm = outcome.agent, outcome.swarm

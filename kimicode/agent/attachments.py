@@ -16,7 +16,8 @@ MENTION = re.compile(r"(?:(?<=\s)|^)@([^\s'\"`]+)")
 
 def mentioned_media(prompt: str, root: Path) -> tuple[list[Path], list[Path]]:
     """Images and videos named as `@path` in the prompt that exist on disk."""
-    images, videos = [], []
+    images: list[Path] = []
+    videos: list[Path] = []
     for match in MENTION.finditer(prompt):
         raw = match.group(1).rstrip(".,;:)")
         path = (root / raw).expanduser() if not raw.startswith("/") else Path(raw)

@@ -12,9 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kimicode.agent.tokens import estimate_message, estimate_messages
+
+if TYPE_CHECKING:
+    from kimicode.config import ModelSettings
+    from kimicode.llm.types import Usage
+    from kimicode.protocols import ChatModel
 
 Message = dict[str, Any]
 Summariser = Callable[[list[Message]], Awaitable[str]]
@@ -196,3 +201,66 @@ def render_transcript(messages: list[Message], cap_chars: int) -> str:
         parts.append(f"## {msg['role']}\n{body}")
     text = "\n\n".join(parts)
     return text[-cap_chars:]
+
+
+class HistoryCompactor:
+    """One agent's compaction: decides when, summarises with the model, keeps the count.
+
+    The token estimate of the history is kept up to date incrementally (only
+    messages added since the last step are counted), so a long run does not
+    re-count its whole history at every step.
+    """
+
+    def __init__(self, compactor: Compactor, fixed_tokens: int) -> None:
+        self.compactor = compactor
+        self.fixed = fixed_tokens
+        """Tokens every request carries besides the history (the tool schemas)."""
+        self._counted = 0
+        self._tokens = 0
+
+    async def compact(self, messages: list[Message]) -> CompactionReport | None:
+        """Rewrite `messages` in place when they no longer fit; the report when it did."""
+        total = self._history_tokens(messages)
+        fitted, report = await self.compactor.fit(messages, self.fixed, total=total)
+        if report is not None:
+            messages[:] = fitted
+            self._counted = 0
+        return report
+
+    def _history_tokens(self, messages: list[Message]) -> int:
+        if self._counted > len(messages):  # rewritten from outside (e.g. /clear)
+            self._counted = 0
+        if self._counted == 0:
+            self._tokens = 0
+        for msg in messages[self._counted :]:
+            self._tokens += estimate_message(msg)
+        self._counted = len(messages)
+        return self._tokens
+
+
+def model_summariser(model: ChatModel, usage: Usage, cap_chars: int) -> Summariser:
+    """A summariser that asks `model` (its tokens are added to `usage`)."""
+
+    async def summarise(messages: list[Message]) -> str:
+        request = [
+            {"role": "system", "content": "You write precise summaries of coding sessions."},
+            {
+                "role": "user",
+                "content": SUMMARY_REQUEST + "\n\n" + render_transcript(messages, cap_chars),
+            },
+        ]
+        completion = await model.complete(request, [])
+        usage.add(completion.usage)
+        return completion.content
+
+    return summarise
+
+
+def compactor_for(settings: ModelSettings, usage: Usage, model: ChatModel) -> Compactor:
+    """The compactor of an agent on `model`: the window less room for the answer."""
+    window = settings.context_window
+    reserve = min(settings.max_output_tokens, window // 4)
+    compactor = Compactor(window, reserve=reserve)
+    cap = compactor.budget * 2  # about half the window, in characters
+    compactor.summarise = model_summariser(model, usage, cap)
+    return compactor

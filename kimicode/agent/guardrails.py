@@ -21,7 +21,7 @@ from kimicode.config import Settings
 from kimicode.llm.types import ToolCall
 
 if TYPE_CHECKING:
-    from kimicode.agent.loop import Agent
+    from kimicode.agent.outcome import FinishCheck, Finished
     from kimicode.tools.base import ToolResult
 
 EDIT_TOOLS = {"write_file": "path", "edit_file": "path"}
@@ -68,15 +68,15 @@ class ToolHooks:
         )
         await run_hooks("PostToolUse", payload, self.settings, self.cwd)
 
-    def stop_check(self) -> Any:
-        async def check(agent: Agent) -> str | None:
+    def stop_check(self) -> FinishCheck:
+        async def check(agent: Finished) -> str | None:
             if not self.settings.Stop:
                 return None
             from kimicode.trust.hooks import run_hooks
 
             payload = {
                 "session_id": self.session_id,
-                "agent": agent.name,
+                "agent": agent.agent,
                 "last_message": agent.final,
             }
             outcome = await run_hooks("Stop", payload, self.settings, self.cwd)
@@ -116,13 +116,13 @@ class CheckRecord:
     rounds: int = 0
 
 
-def checks_finish_check(settings: Settings, record: CheckRecord) -> Any:
+def checks_finish_check(settings: Settings, record: CheckRecord) -> FinishCheck:
     """The test-fix loop as a finish check; `record` says which checks passed."""
     commands = {
         k: v for k, v in (("test", settings.checks.test), ("lint", settings.checks.lint)) if v
     }
 
-    async def check(agent: Agent) -> str | None:
+    async def check(agent: Finished) -> str | None:
         if not commands or not agent.written:
             return None
         await agent.workspace.prepare_shell()
@@ -134,7 +134,7 @@ def checks_finish_check(settings: Settings, record: CheckRecord) -> Any:
                 failures.append(f"## {name}: `{command}` exited {code}\n{output}")
         agent.emit(
             ev.Notice(
-                agent=agent.name,
+                agent=agent.agent,
                 level="info" if not failures else "warning",
                 message="checks: "
                 + ", ".join(f"{k} {'passed' if v else 'failed'}" for k, v in record.passed.items()),

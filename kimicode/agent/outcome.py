@@ -1,10 +1,40 @@
-"""What an agent run is allowed (its tool-call budget) and what it returns."""
+"""What an agent run is allowed (its tool-call budget), how it ends, and what it returns.
+
+A `FinishCheck` is called when the model says it is done; it reads a
+`Finished` view of the agent and may send it back to work with a follow-up.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from kimicode.llm.types import Usage
+
+if TYPE_CHECKING:
+    from kimicode.events import EventSink
+    from kimicode.tools.workspace import Workspace
+
+FollowUp = str | list[dict[str, Any]]
+"""A user message (text, or content parts such as a screenshot) that sends the agent back."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """What a finish check may read about the agent that says it is done."""
+
+    agent: str
+    final: str
+    """The answer it gave."""
+    written: tuple[str, ...]
+    """Paths (relative to the root) it wrote during the run."""
+    workspace: Workspace
+    emit: EventSink
+
+
+FinishCheck = Callable[[Finished], Awaitable[FollowUp | None]]
+"""Called when the model says it is done; a returned follow-up sends it back to work."""
 
 
 class Budget:

@@ -7,6 +7,7 @@ merge, the HTTP client talking SSE to the replay server on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -56,10 +57,8 @@ def run_demo(keep: Path | None, max_agents: int) -> int:
 
 
 async def _run(dest: Path, url: str, max_agents: int) -> tuple[int, str]:
-    from kimicode import events as ev
+    from kimicode.cli.services import headless_session
     from kimicode.config import load_settings
-    from kimicode.services import print_mode_services
-    from kimicode.session import Session
     from kimicode.ui.print import TextRenderer
 
     from .script import PROMPT
@@ -78,32 +77,8 @@ async def _run(dest: Path, url: str, max_agents: int) -> tuple[int, str]:
         env={},
         user_file=dest / ".kimicode" / "no-user-config.toml",
     )
-    approve, extras, warnings = await print_mode_services(settings)
-    session = Session(settings, approve=approve)
-    session.extras.update(extras)
-    lines: list[str] = []
-    renderer = TextRenderer(out=_Collect(lines))
-    session.bus.subscribe(renderer)
-    for message in warnings:
-        session.bus(ev.Notice(level="warning", message=message))
-    try:
+    out = io.StringIO()
+    async with headless_session(settings, TextRenderer(out=out)) as session:
         outcome = await session.run(PROMPT)
         session.bus(session.result_event(outcome))
-    finally:
-        from kimicode.vision.shutdown import close_all
-
-        await session.aclose()
-        await close_all()
-    return (0 if outcome.status == "success" else 1), "".join(lines).rstrip()
-
-
-class _Collect:
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-
-    def write(self, text: str) -> int:
-        self.lines.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
+    return (0 if outcome.status == "success" else 1), out.getvalue().rstrip()

@@ -132,7 +132,7 @@ class OpenAIChatModel:
                 if "error" in chunk:
                     raise _stream_error(chunk["error"], self.url)
                 assembler.feed(chunk)
-        except (ValueError, *_transport_errors()) as exc:
+        except (ValueError, *_transport_errors()) as exc:  # type: ignore[misc]
             if assembler.finish_reason is None:
                 raise RetryableFailure("stream", f"stream broke: {_describe(exc)}") from None
         finally:

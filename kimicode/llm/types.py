@@ -1,4 +1,5 @@
-"""The model seam: what the agent needs from a chat model, and what it gets back.
+"""What goes to a chat model and what comes back (the `ChatModel` Protocol is in
+`kimicode.protocols`).
 
 Messages are plain OpenAI-format dicts (`{"role": ..., "content": ...}`) so they
 serialize to the session log unchanged and go to any compatible endpoint.
@@ -6,9 +7,8 @@ serialize to the session log unchanged and go to any compatible endpoint.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 Message = dict[str, Any]
 
@@ -72,26 +72,3 @@ class Delta:
 
     text: str = ""
     reasoning: str = ""
-
-
-class ChatModel(Protocol):
-    """Anything that turns a history and tool schemas into one assistant turn."""
-
-    model: str
-
-    async def complete(
-        self,
-        messages: list[Message],
-        tools: list[dict[str, Any]],
-        *,
-        on_delta: Callable[[Delta], None] | None = None,
-        on_retry: Callable[[int, float, str], None] | None = None,
-    ) -> Completion:
-        """Stream one turn and return it whole.
-
-        Retries transient failures itself (calling `on_retry(attempt, wait_s,
-        reason)` before each wait); deltas of a failed attempt are discarded by
-        the caller when a retry starts, so nothing is duplicated.
-        Raises `ModelError` / `TemporaryModelError` when it gives up.
-        """
-        ...

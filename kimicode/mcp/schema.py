@@ -25,7 +25,7 @@ def model_schema(input_schema: dict[str, Any] | None) -> dict[str, Any]:
     """The function `parameters` the model sees for an MCP tool."""
     raw = copy.deepcopy(input_schema) if isinstance(input_schema, dict) else {}
     defs = {**raw.pop("definitions", {}), **raw.pop("$defs", {})}
-    out = _clean(raw, defs, 0)
+    out: dict[str, Any] = _clean(raw, defs, 0)
     out["type"] = "object"
     out.setdefault("properties", {})
     for prop in out["properties"].values():

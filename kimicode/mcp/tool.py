@@ -121,7 +121,8 @@ def make_tool(connection: ServerConnection, remote: Any, name: str, call_timeout
             "remote_description": (remote.description or remote.title or "").strip(),
         },
     )
-    return cls(connection, call_timeout)
+    tool: McpTool = cls(connection, call_timeout)
+    return tool
 
 
 def tool_name(server: str, tool: str, taken: set[str] | frozenset[str] = frozenset()) -> str:

@@ -93,8 +93,8 @@ def remove_ai_comments(text: str, comments: list[AIComment]) -> str:
     """`text` without the given comments: whole comment lines go, trailing ones are cut."""
     cuts: dict[int, int] = {}
     for comment in comments:
-        for line, column in comment.cuts:
-            cuts[line] = min(column, cuts.get(line, column))
+        for row, col in comment.cuts:
+            cuts[row] = min(col, cuts.get(row, col))
     lines = text.splitlines(keepends=True)
     kept: list[str] = []
     for number, line in enumerate(lines, start=1):
@@ -134,17 +134,17 @@ def _comment_pieces(
         found = _find_comment(line, prefixes, blocks)
         if found is None:
             continue
-        column, opener, closer = found
+        column, opener, found_closer = found
         body = line[column + len(opener) :]
         whole = not line[:column].strip()
-        if closer is None:
+        if found_closer is None:
             pieces.append(_Piece(number, 0 if whole else column, body.strip(), whole))
             continue
-        end = body.find(closer)
+        end = body.find(found_closer)
         if end >= 0:
             pieces.append(_Piece(number, 0 if whole else column, body[:end].strip(), whole))
         else:
-            open_block = (closer, number, [body.strip()], 0 if whole else column)
+            open_block = (found_closer, number, [body.strip()], 0 if whole else column)
     return pieces
 
 

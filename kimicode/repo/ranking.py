@@ -101,14 +101,14 @@ def rank(
         out = triples[src]
         family = families[src]
         for name, count in tags[path][1].items():
-            where = family_definers.get((family, name))
-            if where is None or len(where) > MAX_DEFINERS:
+            found = family_definers.get((family, name))
+            if found is None or len(found) > MAX_DEFINERS:
                 continue
             base = name_weight.get(name)
             if base is None:
                 base = _weight(name, len(definers[name]), name in mentions.identifiers)
                 name_weight[name] = base
-            base /= len(where)
+            base /= len(found)
             w = base * sqrt(count)
             for dst in where:
                 if dst != src:

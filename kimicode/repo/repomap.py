@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 from kimicode.repo.cache import TagsCache, cache_path
 from kimicode.repo.ranking import RankedDefinition, rank
@@ -75,7 +76,7 @@ class RepoMap:
 def fit_to_budget(
     ranked: list[RankedDefinition],
     named_files: list[str],
-    tags: dict,
+    tags: dict[str, Any],
     token_budget: int,
 ) -> str:
     """The largest prefix of `ranked` whose listing fits `token_budget` (binary search)."""
@@ -93,7 +94,7 @@ def fit_to_budget(
     return best
 
 
-def _listing(chosen: list[RankedDefinition], named_files: list[str], tags: dict) -> str:
+def _listing(chosen: list[RankedDefinition], named_files: list[str], tags: dict[str, Any]) -> str:
     """Files in order of their best definition; each file's lines in source order."""
     by_file: dict[str, set[int]] = {}
     for d in chosen:

@@ -78,7 +78,7 @@ def _parse(root: Path, rels: list[str], workers: int | None) -> dict[str, PlainT
 
 def _start_helper(
     root: Path, rels: list[str], result: Path
-) -> tuple[subprocess.Popen | None, Path]:
+) -> tuple[subprocess.Popen[bytes] | None, Path]:
     payload = "\0".join([str(root), *rels]).encode("utf-8", "surrogateescape")
     try:
         proc = subprocess.Popen(

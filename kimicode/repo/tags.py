@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kimicode.repo.languages import language_for, parser, tags_query
 
@@ -86,7 +87,8 @@ def extract_tags(language: str, data: bytes) -> FileTags | None:
             if node.start_byte in def_starts:
                 continue
             text = node.text
-            counts[text] = counts.get(text, 0) + 1
+            if text is not None:
+                counts[text] = counts.get(text, 0) + 1
     refs = tags.references
     ignored = _PYTHON_BUILTINS if language == "python" else frozenset()
     for raw, count in counts.items():
@@ -120,10 +122,10 @@ def _minified(data: bytes) -> bool:
     return len(data) > 4096 and data.count(b"\n") * 400 < len(data)
 
 
-def _mostly_errors(root, size: int) -> bool:
+def _mostly_errors(root: Any, size: int) -> bool:
     """A tree whose top level is more error than code: not worth mapping."""
     broken = sum(c.end_byte - c.start_byte for c in root.children if c.type == "ERROR")
-    return broken * 2 > max(size, 1)
+    return bool(broken * 2 > max(size, 1))
 
 
 def _text(data: bytes, start: int, end: int) -> str:

@@ -218,7 +218,11 @@ async def clean(repo_root: Path, *, force: bool = False) -> CleanReport:
         await git(repo_root, "update-ref", "--stdin", input=lines.encode())
         report.deleted_branches = delete
     remaining_runs = {b.run_id for b in report.kept_branches} | set(left.active_runs)
-    remaining_runs |= {wt.run_id for wt in left.worktrees if str(wt.path) in report.kept_worktrees}
+    remaining_runs |= {
+        wt.run_id
+        for wt in left.worktrees
+        if wt.run_id is not None and str(wt.path) in report.kept_worktrees
+    }
     drop_refs = [r for r in left.snapshots if r.removeprefix(SNAPSHOT_PREFIX) not in remaining_runs]
     if drop_refs:
         lines = "".join(f"delete {r}\n" for r in drop_refs)

@@ -37,8 +37,10 @@ import contextlib
 import hashlib
 import os
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kimicode.git.catfile import read_blobs
 from kimicode.git.run import git, git_sync
@@ -295,7 +297,7 @@ async def apply_merge(
     return report
 
 
-async def _uninterruptible(coro) -> None:
+async def _uninterruptible(coro: Awaitable[Any]) -> None:
     """Run `coro` to its end even if the caller is cancelled; re-raise the cancel after."""
     task = asyncio.ensure_future(coro)
     cancelled = False

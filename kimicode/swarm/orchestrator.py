@@ -12,13 +12,15 @@ import asyncio
 import contextlib
 import secrets
 import time
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from kimicode import events as ev
 from kimicode.git.run import git
 from kimicode.swarm import manifest
+from kimicode.swarm.control import SwarmControl
 from kimicode.swarm.gitops import repo_toplevel, tree_entries
 from kimicode.swarm.merge import MergePlan, apply_merge, plan_merge
 from kimicode.swarm.snapshot import Base, prepare_base
@@ -26,8 +28,24 @@ from kimicode.swarm.subagent import SubAgentEnv, SubAgentOutcome, run_subagent
 from kimicode.swarm.tasks import TaskSpec, validate_tasks
 from kimicode.swarm.worktrees import remove_worktree
 
-if TYPE_CHECKING:
-    from kimicode.session import Session
+
+@dataclass(frozen=True, slots=True)
+class SwarmDeps:
+    """What a swarm needs from whoever offers `spawn_agents`, and nothing more.
+
+    `agents` is what every sub-agent runs from (its `repo_summary` is filled in
+    per spawn); the rest is how the swarm talks back: outcomes go to
+    `on_outcome`, running agents are registered in `control` (so a UI can
+    cancel them), and the merge makes an undo point through `checkpoint`.
+    """
+
+    agents: SubAgentEnv
+    repo_summary: Callable[[str], Awaitable[str]]
+    """A map of the repository ranked for a task, or "" (sub-agents start with it)."""
+    control: SwarmControl = field(default_factory=SwarmControl)
+    on_outcome: Callable[[SubAgentOutcome], None] = lambda _o: None
+    checkpoint: Callable[[list[str], str], Awaitable[Any]] | None = None
+    """Snapshot files before the merge writes them (`/undo`), or None."""
 
 
 @dataclass(slots=True)
@@ -55,23 +73,11 @@ class SwarmReport:
         return sum(o.steps for o in self.outcomes)
 
 
-class SwarmControl:
-    """Lets a UI cancel one running agent, or all of them."""
-
-    def __init__(self) -> None:
-        self.tasks: dict[str, asyncio.Task[SubAgentOutcome]] = {}
-
-    def cancel(self, name: str | None = None) -> None:
-        for agent, task in self.tasks.items():
-            if name is None or agent == name:
-                task.cancel()
-
-
 class Swarm:
-    def __init__(self, session: Session, emit: ev.EventSink) -> None:
-        self.session = session
-        self.settings = session.settings
-        self.emit = emit
+    def __init__(self, deps: SwarmDeps) -> None:
+        self.deps = deps
+        self.settings = deps.agents.settings
+        self.emit = deps.agents.emit
 
     async def run(self, tasks: list[TaskSpec]) -> SwarmReport:
         started = time.perf_counter()
@@ -79,7 +85,8 @@ class Swarm:
         run_id = time.strftime("%m%d%H%M%S") + secrets.token_hex(2)
         base = await prepare_base(root, run_id)
         base_files = list(await tree_entries(root, base.commit))
-        validate_tasks(tasks, base_files, self.session.budget.remaining)
+        deps = self.deps
+        validate_tasks(tasks, base_files, deps.agents.budget.remaining)
         swarm = self.settings.swarm
         self.emit(
             ev.SwarmStarted(
@@ -89,40 +96,37 @@ class Swarm:
                 base_commit=base.commit,
             )
         )
-        env = SubAgentEnv(
-            settings=self.settings,
-            model=self.session.sub_model(),
-            tools=self.session.subagent_tools(),
-            emit=self.emit,
-            budget=self.session.budget,
-            approve=self.session.approve,
-            repo_summary=await self.session.repo_summary(" ".join(t.prompt for t in tasks)),
-            extras={k: v for k, v in self.session.extras.items() if k in ("sandbox",)},
-        )
+        summary = await deps.repo_summary(" ".join(t.prompt for t in tasks))
+        env = replace(deps.agents, repo_summary=summary)
         gate = asyncio.Semaphore(swarm.max_agents)
-        control = SwarmControl()
-        self.session.extras["swarm_control"] = control
+        control = deps.control
+        handles: dict[str, asyncio.Task[SubAgentOutcome]] = {}
 
         async def one(task: TaskSpec) -> SubAgentOutcome:
             async with gate:
                 return await run_subagent(task, base, run_id, env)
 
         for task in tasks:
-            control.tasks[task.name] = asyncio.create_task(one(task), name=f"agent:{task.name}")
+            handles[task.name] = asyncio.create_task(one(task), name=f"agent:{task.name}")
+        control.tasks.update(handles)
         try:
-            await asyncio.wait(control.tasks.values())
+            await asyncio.wait(handles.values())
         except asyncio.CancelledError:
-            control.cancel()
-            await asyncio.gather(*control.tasks.values(), return_exceptions=True)
+            for handle in handles.values():
+                handle.cancel()
+            await asyncio.gather(*handles.values(), return_exceptions=True)
             await manifest.finish_run(root, run_id)
             raise
         finally:
-            self.session.extras.pop("swarm_control", None)
-        outcomes = [_outcome(task, control.tasks[task.name]) for task in tasks]
+            for name in handles:
+                control.tasks.pop(name, None)
+        outcomes = [_outcome(task, handles[task.name]) for task in tasks]
         report = SwarmReport(run_id, base, outcomes, 0.0)
         await asyncio.shield(self._merge(root, report))
         await manifest.finish_run(root, run_id)
         report.wall_s = time.perf_counter() - started
+        for outcome in outcomes:
+            deps.on_outcome(outcome)
         self.emit(
             ev.SwarmFinished(
                 run_id=run_id,
@@ -184,10 +188,10 @@ class Swarm:
     async def _checkpoint(self, plan: MergePlan, run_id: str) -> None:
         """An undo point for the files the merge is about to write."""
         paths = sorted({c.path for a in plan.clean for c in a.changes})
-        checkpointer = self.session.checkpointer
-        if paths and checkpointer is not None:
+        checkpoint = self.deps.checkpoint
+        if paths and checkpoint is not None:
             with contextlib.suppress(Exception):
-                await checkpointer.store.snapshot(paths, f"swarm {run_id}: merge")
+                await checkpoint(paths, f"swarm {run_id}: merge")
 
 
 def _has_commit(outcome: SubAgentOutcome) -> bool:

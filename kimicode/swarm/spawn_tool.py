@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from kimicode.swarm.orchestrator import Swarm, SwarmReport
+from kimicode.swarm.orchestrator import Swarm, SwarmDeps, SwarmReport
 from kimicode.swarm.tasks import SpawnParams
 from kimicode.tools.base import Tool, ToolContext, ToolResult
-
-if TYPE_CHECKING:
-    from kimicode.session import Session
 
 SUMMARY_CAP = 1_500
 
@@ -19,20 +16,19 @@ class SpawnAgentsTool(Tool[SpawnParams]):
     Params = SpawnParams
     read_only: ClassVar[bool] = False
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, deps: SwarmDeps) -> None:
+        self.deps = deps
 
     def summary(self, params: SpawnParams) -> str:
         return f"spawn_agents {', '.join(t.name for t in params.tasks)}"
 
     async def run(self, params: SpawnParams, ctx: ToolContext) -> ToolResult:
-        report = await Swarm(self.session, ctx.emit).run(params.tasks)
-        stats = ctx.extras.get("agent_stats")
-        if stats is not None:  # this stage's critical path: the slowest sub-agent
-            stats.extra_critical += report.critical_steps
-        for outcome in report.outcomes:
-            self.session.swarm.add(outcome)
-        return ToolResult(render_report(report), changed=report.merged_files)
+        report = await Swarm(self.deps).run(params.tasks)
+        return ToolResult(
+            render_report(report),
+            changed=report.merged_files,
+            critical_steps=report.critical_steps,  # this stage's path: the slowest sub-agent
+        )
 
 
 def render_report(report: SwarmReport) -> str:

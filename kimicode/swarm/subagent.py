@@ -1,9 +1,10 @@
 """One sub-agent run: plain data in, plain data out, events on the way.
 
-(base commit, task, owned paths, config) -> (status, summary, commit, usage).
-It shares no in-memory state with the orchestrator beyond the event sink, the
-task's tool-call budget and the model client, so the same function can later
-run on another machine.
+(base commit, task, owned paths, `SubAgentEnv`) -> `SubAgentOutcome`. It needs
+no Session: it shares nothing with the orchestrator beyond what `SubAgentEnv`
+holds (settings, the model client, the tools, the event sink, the task's
+tool-call budget, the approver and the sandbox), so the same function can run
+in another process or on another machine (tests/swarm/test_subagent_plain.py).
 """
 
 from __future__ import annotations
@@ -12,25 +13,26 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kimicode import events as ev
 from kimicode.agent.guardrails import CheckRecord, ToolHooks, checks_finish_check
 from kimicode.agent.loop import Agent
 from kimicode.agent.outcome import Budget
+from kimicode.agent.parts import AgentParts
 from kimicode.agent.prompts import load
 from kimicode.config import Settings
-from kimicode.llm.types import ChatModel
+from kimicode.protocols import ChatModel, Tool
 from kimicode.swarm import manifest
 from kimicode.swarm.commit import AgentCommit, commit_agent_work
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.tasks import TaskSpec
 from kimicode.swarm.workspace import SparseWorkspace
 from kimicode.swarm.worktrees import AgentWorktree, create_worktree
-from kimicode.tools.base import Approver, Tool
+from kimicode.tools.base import Approver, ToolServices, approve_all
 from kimicode.tools.registry import ToolSet
 from kimicode.tools.skill import skills_prompt
 from kimicode.tools.workspace import Workspace
+from kimicode.trust.sandbox import Sandbox
 
 
 @dataclass(slots=True)
@@ -53,16 +55,20 @@ class SubAgentOutcome:
     """`[checks]` run in the agent's worktree before it reported done: name -> passed."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SubAgentEnv:
+    """Everything a sub-agent runs from, as values; the swarm's dependencies extend it."""
+
     settings: Settings
     model: ChatModel
-    tools: list[Tool]
+    tools: tuple[Tool, ...]
+    """The tools sub-agents get (never spawn_agents: sub-agents cannot spawn)."""
     emit: ev.EventSink
     budget: Budget
-    approve: Approver
-    repo_summary: str
-    extras: dict[str, Any]
+    """The task's tool-call budget; each sub-agent's own budget is a child of it."""
+    approve: Approver = approve_all
+    sandbox: Sandbox | None = None
+    repo_summary: str = ""
 
 
 async def run_subagent(
@@ -86,26 +92,31 @@ async def run_subagent(
         system += f"\n\n{skills}"
     record = CheckRecord()
     hooks = ToolHooks(env.settings, expected) if ToolHooks.wanted(env.settings) else None
-    agent = Agent(
-        model=env.model,
-        tools=ToolSet(env.tools),
-        messages=[{"role": "system", "content": system}],
-        settings=env.settings,
+    services = ToolServices(
         workspace=Workspace(expected, owned=task.files),
+        settings=env.settings,
         emit=emit,
-        budget=Budget(swarm.agent_max_tool_calls, parent=env.budget),
-        name=task.name,
         approve=env.approve,
-        max_steps=swarm.agent_max_steps,
-        extras=dict(env.extras),
-        hooks=hooks,
-        finish_checks=[checks_finish_check(env.settings, record)],
+        sandbox=env.sandbox,
     )
 
-    async def ready() -> None:
-        agent.workspace = await setup
+    async def ready() -> Workspace:
+        return await setup
 
-    agent.ready = ready
+    agent = Agent(
+        env.model,
+        ToolSet(env.tools),
+        [{"role": "system", "content": system}],
+        services,
+        Budget(swarm.agent_max_tool_calls, parent=env.budget),
+        name=task.name,
+        parts=AgentParts(
+            hooks=hooks,
+            finish_checks=(checks_finish_check(env.settings, record),),
+            workspace_ready=ready,
+            max_steps=swarm.agent_max_steps,
+        ),
+    )
     try:
         result = await asyncio.wait_for(
             agent.run(_first_message(task, env.repo_summary)), swarm.agent_timeout

@@ -1,9 +1,11 @@
 """The tool seam: a Tool has a name, a pydantic args model, and an async `run`.
 
-Tools are instances, built with whatever they depend on (the swarm runner for
-`spawn_agents`, the browser for `render_page`); per-call state comes in the
-`ToolContext`. A tool reports failure by raising `ToolError` (the message goes
-to the model) or by returning `ToolResult(is_error=True)`.
+Tools are instances, built with whatever they depend on (the swarm's plain-data
+dependencies for `spawn_agents`); what they may use at run time is the frozen
+`ToolServices` the caller built once (workspace, sandbox, approvals, events,
+session folder), handed over in a `ToolContext` with the call's id. A tool
+reports failure by raising `ToolError` (the message goes to the model) or by
+returning `ToolResult(is_error=True)`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from kimicode.config import Settings
     from kimicode.events import EventSink
     from kimicode.tools.workspace import Workspace
+    from kimicode.trust.sandbox import Sandbox
 
 
 @dataclass(slots=True, kw_only=False)
@@ -36,6 +39,8 @@ class ToolResult:
     """A unified diff of what the tool changed, for UIs and checkpoints."""
     changed: list[str] = field(default_factory=list)
     """Paths (relative to the root) the tool wrote."""
+    critical_steps: int = 0
+    """Steps on the critical path of a sub-stage the tool ran (the slowest sub-agent's)."""
 
 
 @dataclass(slots=True)
@@ -62,16 +67,47 @@ async def approve_all(_: ApprovalRequest) -> ApprovalDecision:
     return ApprovalDecision(True)
 
 
-@dataclass(slots=True)
-class ToolContext:
+@dataclass(frozen=True, slots=True)
+class ToolServices:
+    """What a tool may use, built once by whoever starts the agent and never patched.
+
+    A sub-agent gets its own copy (`dataclasses.replace`) with its worktree's
+    workspace and its tagged event sink.
+    """
+
     workspace: Workspace
     settings: Settings
     emit: EventSink
     approve: Approver = approve_all
+    sandbox: Sandbox | None = None
+    """The shell sandbox, when one can run here (print mode and the TUI probe it once)."""
+    session_dir: Path | None = None
+    """The session's folder (screenshots go there); None outside a saved session."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """One call: the services, plus who is calling and the call's id."""
+
+    services: ToolServices
     agent: str = "main"
     call_id: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
-    """Per-run services a tool may look up by name (e.g. "session_dir")."""
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.services.workspace
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def emit(self) -> EventSink:
+        return self.services.emit
+
+    @property
+    def approve(self) -> Approver:
+        return self.services.approve
 
 
 P = TypeVar("P", bound=BaseModel)

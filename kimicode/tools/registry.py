@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from kimicode.tools.base import Tool
+from kimicode.protocols import Tool
 
 if TYPE_CHECKING:
     from kimicode.config import Settings
 
 
-def core_tools() -> list[Tool[Any]]:
+def core_tools() -> list[Tool]:
     from kimicode.tools.edit_file import EditFile
     from kimicode.tools.glob_tool import Glob
     from kimicode.tools.grep import Grep
@@ -26,13 +26,13 @@ def core_tools() -> list[Tool[Any]]:
     return [ReadFile(), WriteFile(), EditFile(), Glob(), Grep(), RunShell()]
 
 
-def web_tools(settings: Settings) -> list[Tool[Any]]:
+def web_tools(settings: Settings) -> list[Tool]:
     """fetch_url always; web_search when the session has a search provider."""
     from kimicode.tools.fetch_url import FetchUrl
     from kimicode.tools.web_search import web_search_tool
     from kimicode.web.search import choose
 
-    tools: list[Tool[Any]] = [FetchUrl()]
+    tools: list[Tool] = [FetchUrl()]
     choice = choose(settings)
     if choice.provider is not None:
         tools.append(web_search_tool(choice.provider))
@@ -42,9 +42,9 @@ def web_tools(settings: Settings) -> list[Tool[Any]]:
 class ToolSet:
     """An ordered name -> Tool mapping; names are unique."""
 
-    def __init__(self, tools: Iterable[Tool[Any]]) -> None:
-        self._tools: dict[str, Tool[Any]] = {}
-        self._wire: dict[str, Tool[Any]] = {}
+    def __init__(self, tools: Iterable[Tool]) -> None:
+        self._tools: dict[str, Tool] = {}
+        self._wire: dict[str, Tool] = {}
         for tool in tools:
             if tool.name in self._tools:
                 raise ValueError(f"two tools are named {tool.name!r}")
@@ -52,7 +52,7 @@ class ToolSet:
             if tool.wire_name:
                 self._wire[tool.wire_name] = tool
 
-    def get(self, name: str) -> Tool[Any] | None:
+    def get(self, name: str) -> Tool | None:
         """The tool by its name, or by the name the model calls it (`$web_search`)."""
         return self._tools.get(name) or self._wire.get(name)
 
@@ -71,10 +71,10 @@ class ToolSet:
     def without(self, *names: str) -> ToolSet:
         return ToolSet(t for t in self._tools.values() if t.name not in names)
 
-    def with_tools(self, *tools: Tool[Any]) -> ToolSet:
+    def with_tools(self, *tools: Tool) -> ToolSet:
         return ToolSet([*self._tools.values(), *tools])
 
-    def __iter__(self) -> Iterator[Tool[Any]]:
+    def __iter__(self) -> Iterator[Tool]:
         return iter(self._tools.values())
 
     def __len__(self) -> int:

@@ -91,8 +91,8 @@ class RenderPage(Tool[RenderPageParams]):
 
 
 def _out_dir(ctx: ToolContext) -> Path:
-    session_dir = ctx.extras.get("session_dir")
-    out = Path(session_dir) if session_dir else Path(tempfile.gettempdir()) / "kimicode-renders"
+    session_dir = ctx.services.session_dir
+    out = session_dir if session_dir else Path(tempfile.gettempdir()) / "kimicode-renders"
     out.mkdir(parents=True, exist_ok=True)
     return out
 

@@ -50,7 +50,7 @@ class RunShell(Tool[RunShellParams]):
         default = ctx.settings.shell.timeout
         timeout = min(params.timeout or default, max(MAX_TIMEOUT_S, default))
         argv = ["bash", "-c", params.command]
-        sandbox = ctx.extras.get("sandbox")
+        sandbox = ctx.services.sandbox
         if sandbox is not None:
             argv = sandbox.wrap(argv, ctx.workspace.root)
         capture = OutputCapture(ctx.settings.shell.max_output)

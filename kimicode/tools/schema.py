@@ -15,7 +15,7 @@ from pydantic import BaseModel
 def tool_schema(model: type[BaseModel]) -> dict[str, Any]:
     raw = model.model_json_schema()
     defs = raw.pop("$defs", {})
-    out = _clean(raw, defs)
+    out: dict[str, Any] = _clean(raw, defs)
     out.setdefault("properties", {})
     out["type"] = "object"
     return out

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from kimicode import protocols
 from kimicode.errors import ToolError
 from kimicode.frontmatter import FrontMatterError, parse
 from kimicode.skills.catalog import SkillCatalog
@@ -85,7 +87,7 @@ def _read_beside(folder: Path, rel: str) -> str:
     return data.decode("utf-8", errors="replace")[:MAX_CHARS]
 
 
-def skills_prompt(tools: list[Tool]) -> str:
+def skills_prompt(tools: Iterable[protocols.Tool]) -> str:
     """The Agent Skills section for an agent offered `tools` (sub-agents see the same skills)."""
     found = next((t for t in tools if isinstance(t, SkillTool)), None)
     return found.catalog.prompt() if found is not None else ""

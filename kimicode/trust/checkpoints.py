@@ -18,6 +18,7 @@ chain (so a second undo goes one further) but stay reachable from
 from __future__ import annotations
 
 import asyncio
+import builtins
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kimicode.errors import KimicodeError, ToolError
 from kimicode.git.catfile import read_blobs
@@ -121,7 +123,7 @@ class CheckpointStore:
                 raise CheckpointError("undo needs a count of at least 1")
             undone = chain[: min(count, len(chain))]
             report = RestoreReport(checkpoints=[c.id for c, _ in undone])
-            states: dict[str, dict] = {}
+            states: dict[str, dict[str, Any]] = {}
             for _, manifest in undone:  # newest first: older states overwrite newer ones
                 for entry in manifest["entries"]:
                     states[entry["path"]] = entry
@@ -142,7 +144,7 @@ class CheckpointStore:
 
     # --- snapshot helpers ------------------------------------------------------------
 
-    def _expand(self, paths: list[str]) -> list[str]:
+    def _expand(self, paths: builtins.list[str]) -> builtins.list[str]:
         out: dict[str, None] = {}
         for raw in paths:
             rel = self._rel(raw)
@@ -167,8 +169,8 @@ class CheckpointStore:
             raise ToolError(f"cannot checkpoint {raw!r}")
         return rel
 
-    def _describe(self, rels: list[str]) -> list[dict]:
-        entries = []
+    def _describe(self, rels: builtins.list[str]) -> builtins.list[dict[str, Any]]:
+        entries: builtins.list[dict[str, Any]] = []
         for rel in rels:
             full = self.root / rel
             try:
@@ -189,7 +191,7 @@ class CheckpointStore:
                 entry["created"] = Path(entry["created"]).relative_to(self.root).as_posix()
         return entries
 
-    async def _hash(self, sources: list[str | tuple[str, str]]) -> list[str]:
+    async def _hash(self, sources: builtins.list[str | tuple[str, str]]) -> builtins.list[str]:
         blobs = []
         for source in sources:
             if isinstance(source, tuple):
@@ -202,7 +204,7 @@ class CheckpointStore:
     # --- restore helpers -----------------------------------------------------------
 
     def _apply(
-        self, states: dict[str, dict], contents: dict[str, bytes], report: RestoreReport
+        self, states: dict[str, dict[str, Any]], contents: dict[str, bytes], report: RestoreReport
     ) -> None:
         for rel, entry in sorted(states.items()):
             full = self.root / rel
@@ -231,7 +233,7 @@ class CheckpointStore:
             except OSError as exc:
                 report.skipped.append(f"{rel}: {exc.strerror or exc}")
 
-    async def _read_blobs(self, blobs: list[str]) -> dict[str, bytes]:
+    async def _read_blobs(self, blobs: builtins.list[str]) -> dict[str, bytes]:
         try:
             return await read_blobs(self._cwd, sorted(set(blobs)), env=self._env)
         except KeyError as exc:
@@ -239,7 +241,7 @@ class CheckpointStore:
 
     # --- the store -----------------------------------------------------------------
 
-    async def _chain(self) -> list[tuple[Checkpoint, dict]]:
+    async def _chain(self) -> builtins.list[tuple[Checkpoint, dict[str, Any]]]:
         if not (self.store / "HEAD").exists() or not await self._tip():
             return []
         ids = (await self._git("rev-list", CHAIN)).split()

@@ -254,17 +254,18 @@ class _Call:
         return self.text is not None and bool(_glob_regex(spec, spans=True).fullmatch(self.text))
 
     def all_parts_match(self, specs: list[str | None]) -> bool:
-        if None in specs:
+        given = [s for s in specs if s is not None]
+        if len(given) < len(specs):
             return True
         if self.shell:
             if (
-                any(_command_matches(s, c) for s in specs for c in self.whole)
+                any(_command_matches(s, c) for s in given for c in self.whole)
                 and len(self.parts) == 1
             ):
                 return True
-            return all(any(_command_matches(s, c) for s in specs) for c in self.parts)
+            return all(any(_command_matches(s, c) for s in given) for c in self.parts)
         if self.paths:
-            return all(any(self._path_matches(s, p) for s in specs) for p in self.paths)
+            return all(any(self._path_matches(s, p) for s in given) for p in self.paths)
         return self.any_part_matches_any(specs)
 
     def any_part_matches_any(self, specs: Iterable[str | None]) -> bool:

@@ -13,6 +13,7 @@ receives: the check runs for it too.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,7 @@ class VisualCheckResult:
     """Content parts for the user message that starts the next round."""
 
 
-def should_self_check(written_files: list[str], had_media: bool, setting: bool | None) -> bool:
+def should_self_check(written_files: Sequence[str], had_media: bool, setting: bool | None) -> bool:
     """The setting decides when given; otherwise frontend files written from an image/video."""
     if setting is not None:
         return setting
@@ -60,7 +61,7 @@ def is_frontend_file(path: str) -> bool:
     return PurePosixPath(path).suffix.lower() in FRONTEND_SUFFIXES
 
 
-def find_page_target(written_files: list[str], workspace: Workspace) -> str | None:
+def find_page_target(written_files: Sequence[str], workspace: Workspace) -> str | None:
     """index.html (written, or at the root), else the first written HTML file."""
     html = [f for f in written_files if PurePosixPath(f).suffix.lower() in (".html", ".htm")]
     for f in html:

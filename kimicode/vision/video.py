@@ -236,7 +236,7 @@ def _duration(container: Any, stream: Any) -> float:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
-        return container.duration / 1_000_000
+        return float(container.duration / 1_000_000)
     if stream.frames and stream.average_rate:
         return float(stream.frames / stream.average_rate)
     return 0.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from kimicode.errors import ToolError
 
@@ -121,7 +122,8 @@ def _pdf(body: bytes) -> Readable:
     try:
         reader = PdfReader(io.BytesIO(body))
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = str((reader.metadata or {}).get("/Title") or "")
+        metadata: Any = reader.metadata or {}
+        title = str(metadata.get("/Title") or "")
     except (PdfReadError, ValueError, KeyError) as exc:
         raise ToolError(f"the PDF could not be read: {exc}") from None
     text = "\n\n".join(f"--- page {i} ---\n{t.strip()}" for i, t in enumerate(pages, 1))

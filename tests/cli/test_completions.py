@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kimicode.completions import FILES, SHELLS, generate
+from kimicode.cli.completions import FILES, SHELLS, generate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_committed_completions_are_current(shell: str) -> None:
     committed = (ROOT / "completions" / FILES[shell]).read_text(encoding="utf-8")
     assert committed == generate(shell), (
-        f"completions/{FILES[shell]} is stale: run `python -m kimicode.completions`"
+        f"completions/{FILES[shell]} is stale: run `python -m kimicode.cli.completions`"
     )
 
 

@@ -54,11 +54,13 @@ def start_http_server(timeout: float = 20.0) -> tuple[subprocess.Popen[bytes], s
 def make_ctx(root: Path) -> Any:
     """A real ToolContext over `root`; MCP tools ignore the workspace but the loop passes one."""
     from kimicode.config import Settings
-    from kimicode.tools.base import ToolContext
+    from kimicode.tools.base import ToolContext, ToolServices
     from kimicode.tools.workspace import Workspace
 
     return ToolContext(
-        workspace=Workspace(root), settings=Settings(project_dir=root), emit=lambda e: None
+        ToolServices(
+            workspace=Workspace(root), settings=Settings(project_dir=root), emit=lambda e: None
+        )
     )
 
 

@@ -14,7 +14,7 @@ from kimicode.config import Settings
 from kimicode.llm.types import Completion, Message, ToolCall
 from kimicode.mcp.config import project_mcp_path
 from kimicode.mcp.manager import McpManager
-from kimicode.tools.base import ApprovalDecision, ApprovalRequest
+from kimicode.tools.base import ApprovalDecision, ApprovalRequest, ToolServices
 from kimicode.tools.registry import ToolSet
 from kimicode.tools.workspace import Workspace
 
@@ -59,11 +59,13 @@ async def test_the_agent_calls_an_mcp_tool_after_approval(tmp_path: Path) -> Non
             model=model,
             tools=tools,
             messages=[],
-            settings=settings,
-            workspace=Workspace(tmp_path),
-            emit=lambda event: None,
+            services=ToolServices(
+                workspace=Workspace(tmp_path),
+                settings=settings,
+                emit=lambda event: None,
+                approve=approve,
+            ),
             budget=Budget(50),
-            approve=approve,
         )
         result = await agent.run("use the echo tool")
 

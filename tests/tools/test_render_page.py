@@ -11,7 +11,7 @@ from PIL import Image
 
 from kimicode.config import Settings
 from kimicode.errors import ToolError
-from kimicode.tools.base import ToolContext
+from kimicode.tools.base import ToolContext, ToolServices
 from kimicode.tools.render_page import RenderPage, RenderPageParams
 from kimicode.tools.workspace import Workspace
 from kimicode.vision.browser import close_browser
@@ -38,13 +38,13 @@ def context(tmp_path, **model) -> ToolContext:
     settings = Settings()
     for key, value in model.items():
         setattr(settings.model, key, value)
-    return ToolContext(
+    services = ToolServices(
         workspace=Workspace(tmp_path),
         settings=settings,
         emit=lambda _e: None,
-        call_id="call1",
-        extras={"session_dir": str(tmp_path / "session")},
+        session_dir=tmp_path / "session",
     )
+    return ToolContext(services, call_id="call1")
 
 
 def png_of(part: dict) -> Image.Image:

@@ -133,7 +133,7 @@ async def test_sandbox_hook_wraps_the_command(tmp_path: Path) -> None:
         def wrap(self, argv: list[str], root: Path) -> list[str]:
             return ["env", f"SANDBOX_ROOT={root}", *argv]
 
-    ctx = make_ctx(tmp_path, extras={"sandbox": PrefixSandbox()})
+    ctx = make_ctx(tmp_path, sandbox=PrefixSandbox())
     result = await call(RunShell(), ctx, command="echo $SANDBOX_ROOT")
     assert result.text == f"{ctx.workspace.root}\n\nexit code 0"
 

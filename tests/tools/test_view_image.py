@@ -8,7 +8,7 @@ from PIL import Image
 
 from kimicode.config import Settings
 from kimicode.errors import ToolError
-from kimicode.tools.base import ToolContext
+from kimicode.tools.base import ToolContext, ToolServices
 from kimicode.tools.view_image import ViewImage, ViewImageParams
 from kimicode.tools.workspace import Workspace
 
@@ -16,7 +16,9 @@ from kimicode.tools.workspace import Workspace
 def context(tmp_path, vision: bool = True) -> ToolContext:
     settings = Settings()
     settings.model.vision = vision
-    return ToolContext(workspace=Workspace(tmp_path), settings=settings, emit=lambda _e: None)
+    return ToolContext(
+        ToolServices(workspace=Workspace(tmp_path), settings=settings, emit=lambda _e: None)
+    )
 
 
 async def test_an_image_is_attached(tmp_path):

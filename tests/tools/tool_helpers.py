@@ -8,24 +8,26 @@ from typing import Any
 
 from kimicode.config import Settings
 from kimicode.events import Event
-from kimicode.tools.base import Tool, ToolContext, ToolResult
+from kimicode.tools.base import Tool, ToolContext, ToolResult, ToolServices
 from kimicode.tools.workspace import Workspace
+from kimicode.trust.sandbox import Sandbox
 
 
 def make_ctx(
     root: Path,
     *,
     owned: list[str] | None = None,
-    extras: dict[str, Any] | None = None,
+    sandbox: Sandbox | None = None,
     settings: Settings | None = None,
 ) -> ToolContext:
     events: list[Event] = []
-    return ToolContext(
+    services = ToolServices(
         workspace=Workspace(root, owned=owned),
         settings=settings or Settings(project_dir=root),
         emit=events.append,
-        extras=extras or {},
+        sandbox=sandbox,
     )
+    return ToolContext(services)
 
 
 async def call(tool: Tool[Any], ctx: ToolContext, **arguments: Any) -> ToolResult:

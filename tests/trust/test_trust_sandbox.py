@@ -13,7 +13,7 @@ import pytest
 
 from kimicode.config import SandboxSettings, Settings
 from kimicode.errors import UsageError
-from kimicode.tools.base import ToolContext
+from kimicode.tools.base import ToolContext, ToolServices
 from kimicode.tools.run_shell import RunShell, RunShellParams
 from kimicode.tools.workspace import Workspace
 from kimicode.trust.sandbox import Sandbox, probe, probe_sandbox
@@ -36,12 +36,13 @@ async def sandbox_or_skip(network: bool = False) -> Sandbox:
 
 async def run_in(sandbox: Sandbox, root: Path, script: str) -> tuple[int, str]:
     """Run `script` through the real run_shell tool with the sandbox in its context."""
-    ctx = ToolContext(
+    services = ToolServices(
         workspace=Workspace(root),
         settings=Settings(project_dir=root),
         emit=lambda event: None,
-        extras={"sandbox": sandbox},
+        sandbox=sandbox,
     )
+    ctx = ToolContext(services)
     result = await RunShell().run(RunShellParams(command=script), ctx)
     match = re.search(r"exit code (-?\d+)$", result.text)
     assert match, result.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,18 @@ from textual.pilot import Pilot
 
 from kimicode.config import Settings, load_settings
 from kimicode.replay.server import ReplayServer
-from kimicode.session import Session
+from kimicode.trust.sandbox import Sandbox, probe
 from kimicode.ui.tui.app import KimicodeApp
 from kimicode.ui.tui.history import PromptHistory
 
 FIXED_CLOCK = 1_000.0
+
+
+def sandbox_of(settings: Settings) -> tuple[Sandbox | None, list[str]]:
+    """The sandbox probe `kimicode` runs before the app starts (in a thread: a loop runs)."""
+    with ThreadPoolExecutor(1) as pool:
+        found = pool.submit(asyncio.run, probe(settings.sandbox)).result()
+    return found.sandbox, [found.warning] if found.warning else []
 
 
 @pytest.fixture
@@ -35,9 +43,17 @@ def make_app(make_settings: Callable[..., Settings], tmp_path: Path) -> Callable
     def make(
         server: ReplayServer | None = None, flags: dict[str, Any] | None = None, **options: Any
     ) -> KimicodeApp:
-        session = Session(make_settings(server, **(flags or {})))
+        settings = make_settings(server, **(flags or {}))
         history = PromptHistory(tmp_path / "prompt_history.jsonl")
-        return KimicodeApp(session, history=history, clock=lambda: FIXED_CLOCK, **options)
+        sandbox, warnings = sandbox_of(settings)
+        return KimicodeApp(
+            settings,
+            sandbox=sandbox,
+            warnings=warnings,
+            history=history,
+            clock=lambda: FIXED_CLOCK,
+            **options,
+        )
 
     return make
 

@@ -93,7 +93,7 @@ async def test_an_approved_command_still_runs_in_the_sandbox(replay, make_app) -
             await start_turn(pilot)
             await pilot.press("y")
             await wait_until(pilot, lambda: not app.busy)
-        assert app.session.extras.get("sandbox") is not None
+        assert app.session.services.sandbox is not None
         assert not outside.exists()
         assert "Read-only file system" in tool_messages(server.requests[1])[0]
     finally:

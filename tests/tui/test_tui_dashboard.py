@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.widgets import Log
 from textual.widgets.data_table import CellDoesNotExist
 
@@ -10,16 +12,6 @@ from kimicode.ui.tui.widgets.agent_table import AgentTable
 from kimicode.ui.tui.widgets.swarm_summary import SwarmSummary
 from tests.tui import swarm_events as swarm
 from tests.tui.conftest import wait_for_screen, wait_until
-
-
-class RecordingControl:
-    """Stands in for a running swarm's control object: records what was cancelled."""
-
-    def __init__(self) -> None:
-        self.cancelled: list[str | None] = []
-
-    def cancel(self, name: str | None) -> None:
-        self.cancelled.append(name)
 
 
 def cell(table: AgentTable, agent: str, column: str) -> str:
@@ -31,10 +23,11 @@ def cell(table: AgentTable, agent: str, column: str) -> str:
 
 async def test_dashboard_opens_on_a_swarm_and_follows_one_agent_live(make_app) -> None:
     app = make_app()
-    control = RecordingControl()
-    app.session.extras["swarm_control"] = control
     emit = app.session.bus
     async with app.run_test(size=(120, 40)) as pilot:
+        # the scripted agents, as the session's swarm control sees running ones
+        running = {f"agent-{i}": asyncio.create_task(asyncio.sleep(3600)) for i in range(8)}
+        app.session.swarm_control.tasks.update(running)
         emit(swarm.planned(8))
         for i in range(8):
             for event in swarm.working(i):
@@ -61,8 +54,11 @@ async def test_dashboard_opens_on_a_swarm_and_follows_one_agent_live(make_app) -
         await wait_until(pilot, lambda: "now writing p3.fr.md" in "\n".join(transcript.lines))
 
         await pilot.press("c")
+        await wait_until(pilot, lambda: running["agent-3"].cancelled())
+        assert not any(t.done() for name, t in running.items() if name != "agent-3")
         await pilot.press("C")
-        assert control.cancelled == ["agent-3", None]
+        await wait_until(pilot, lambda: all(t.cancelled() for t in running.values()))
+        app.session.swarm_control.tasks.clear()
 
         for i in range(8):
             for event in swarm.finished(i, "success" if i != 5 else "error"):

@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -24,8 +24,8 @@ from textual.worker import Worker
 
 from kimicode import events as ev
 from kimicode.config import Settings
-from kimicode.services import sandbox_extras
 from kimicode.session import Session
+from kimicode.sessions.store import SessionStore
 from kimicode.tools.base import ApprovalDecision, ApprovalRequest
 from kimicode.trust.approvals import SessionApprovals, interactive_approver, suggest_prefix
 from kimicode.trust.rules import PermissionRules
@@ -44,6 +44,9 @@ from kimicode.ui.tui.widgets.status_bar import StatusBar
 from kimicode.ui.tui.widgets.tool_call_block import ToolCallBlock
 from kimicode.ui.tui.widgets.user_prompt import UserPrompt
 
+if TYPE_CHECKING:
+    from kimicode.trust.sandbox import Sandbox
+
 FLUSH_INTERVAL = 0.05
 QUIT_WINDOW_S = 1.5
 
@@ -59,8 +62,11 @@ class KimicodeApp(App[int]):
 
     def __init__(
         self,
-        session: Session,
+        settings: Settings,
         *,
+        resume_id: str | None = None,
+        sandbox: Sandbox | None = None,
+        warnings: list[str] | None = None,
         prompt: str = "",
         images: list[Path] | None = None,
         history: PromptHistory | None = None,
@@ -83,25 +89,33 @@ class KimicodeApp(App[int]):
         self._approval_lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
         self._unsubscribe: Callable[[], None] | None = None
-        self._tool_extras: dict[str, Any] = {}
-        """The shell sandbox, probed once at mount and given to every session attached."""
-        self.session = session
-        self.attach(session)
+        self.sandbox = sandbox
+        """The shell sandbox (probed once, before the app) every session of the app gets."""
+        self._warnings = list(warnings or [])
+        self.session = self.open_session(settings, resume_id=resume_id)
+        self.attach(self.session)
 
     # --- session wiring ----------------------------------------------------------
 
+    def open_session(
+        self, settings: Settings, *, resume_id: str | None = None, store: SessionStore | None = None
+    ) -> Session:
+        """A session whose approval requests this app answers with the modal."""
+        root = settings.project_dir
+        rules = PermissionRules(settings.permissions, root)
+        approve = interactive_approver(
+            rules, settings.permissions.mode, root, self.ask, self.session_approvals
+        )
+        return Session(
+            settings, approve=approve, sandbox=self.sandbox, store=store, resume_id=resume_id
+        )
+
     def attach(self, session: Session) -> None:
-        """Listen to `session` and answer its approval requests with the modal."""
+        """Show `session`'s events from now on."""
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.session = session
-        session.extras.update(self._tool_extras)
         self._unsubscribe = session.bus.subscribe(self._buffer)
-        settings = session.settings
-        rules = PermissionRules(settings.permissions, session.root)
-        session.approve = interactive_approver(
-            rules, settings.permissions.mode, session.root, self.ask, self.session_approvals
-        )
 
     async def ask(self, request: ApprovalRequest) -> ApprovalDecision:
         """Show the approval modal (one at a time) and turn the answer into a decision."""
@@ -158,9 +172,7 @@ class KimicodeApp(App[int]):
         self.set_interval(FLUSH_INTERVAL, self.flush_events)
         self.set_interval(1.0, self._tick)
         self.load_files()
-        self._tool_extras, warnings = await sandbox_extras(settings)
-        self.session.extras.update(self._tool_extras)
-        for warning in warnings:
+        for warning in self._warnings:
             self.show_notice("warning", warning)
         if self.session.resumed:
             await slash.show_history(self)
@@ -273,9 +285,9 @@ class KimicodeApp(App[int]):
                 self._tool_blocks[call_id] = block
                 await self.add_to_chat(block)
             case ev.ToolCallFinished(call_id=call_id, ok=ok, output=output, diff=diff):
-                block = self._tool_blocks.pop(call_id, None)
-                if block is not None:
-                    block.finish(ok, output, event.duration_s, diff)
+                finished = self._tool_blocks.pop(call_id, None)
+                if finished is not None:
+                    finished.finish(ok, output, event.duration_s, diff)
             case ev.Notice(level=level, message=message):
                 self.show_notice(level, message)
             case ev.Retrying(attempt=attempt, wait_s=wait_s, reason=reason):
@@ -355,7 +367,16 @@ def run_tui(
     images: list[Path] | None = None,
 ) -> int:
     """Run the interactive app until the user quits; the process exit code."""
-    session = Session(settings, resume_id=resume_id)
-    app = KimicodeApp(session, prompt=prompt, images=images)
+    from kimicode.trust.sandbox import probe
+
+    found = asyncio.run(probe(settings.sandbox))
+    app = KimicodeApp(
+        settings,
+        resume_id=resume_id,
+        sandbox=found.sandbox,
+        warnings=[found.warning] if found.warning else [],
+        prompt=prompt,
+        images=images,
+    )
     code = app.run()
     return code if isinstance(code, int) else 0

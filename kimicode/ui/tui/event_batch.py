@@ -38,7 +38,7 @@ def coalesce(events: list[ev.Event]) -> list[ev.Event]:
             and last is not None
             and last.agent == event.agent
         ):
-            out[-1] = dataclasses.replace(last, text=last.text + event.text)  # type: ignore[attr-defined]
+            out[-1] = dataclasses.replace(last, text=last.text + event.text)
         else:
             out.append(event)
     return out

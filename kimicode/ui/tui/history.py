@@ -9,7 +9,7 @@ MAX_ENTRIES = 1000
 
 
 def history_path() -> Path:
-    from kimicode.sessions.store import data_dir
+    from kimicode.paths import data_dir
 
     return data_dir() / "prompt_history.jsonl"
 

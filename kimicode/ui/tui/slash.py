@@ -135,7 +135,7 @@ async def _resume(app: KimicodeApp, arg: str) -> None:
         await app.add_to_chat(Markdown(text + "\n\n`/resume ID` opens one.", classes="help"))
         return
     try:
-        session = Session(app.session.settings, store=store, resume_id=arg)
+        session = app.open_session(app.session.settings, store=store, resume_id=arg)
     except Exception as exc:
         app.show_notice("error", f"cannot resume {arg}: {exc}")
         return

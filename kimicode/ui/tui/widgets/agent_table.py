@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -39,7 +41,7 @@ def row_cells(agent: AgentState, now: float) -> tuple[Text, ...]:
     )
 
 
-class AgentTable(DataTable):
+class AgentTable(DataTable[Any]):
     def __init__(self) -> None:
         super().__init__(id="agents", cursor_type="row", zebra_stripes=True)
         self._shown: dict[str, tuple[Text, ...]] = {}

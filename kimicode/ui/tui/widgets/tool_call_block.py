@@ -43,7 +43,7 @@ class ToolCallBlock(Collapsible):
     def finish(self, ok: bool, output: str, duration_s: float, diff: str) -> None:
         mark = "✓" if ok else "✗"
         slow = f"  {duration_s:.0f}s" if duration_s >= 1 else ""
-        self.title = Content(f"{mark} {self.headline}{slow}")
+        self.title = Content(f"{mark} {self.headline}{slow}")  # type: ignore[assignment]
         self.remove_class("-running")
         self.add_class("-ok" if ok else "-failed")
         preview = output if len(output) <= PREVIEW_CHARS else output[:PREVIEW_CHARS] + "…"
@@ -56,6 +56,6 @@ class ToolCallBlock(Collapsible):
         """The turn was cancelled before this call finished: say so instead of spinning."""
         if not self.has_class("-running"):
             return
-        self.title = Content(f"⊘ {self.headline}  cancelled")
+        self.title = Content(f"⊘ {self.headline}  cancelled")  # type: ignore[assignment]
         self.remove_class("-running")
         self.add_class("-cancelled")

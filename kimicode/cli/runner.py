@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kimicode.cli.interrupts import cancel_on_signals
 from kimicode.errors import Interrupted, KimicodeError, UsageError
-from kimicode.interrupts import cancel_on_signals
 
 
 @dataclass(slots=True)
@@ -93,16 +93,9 @@ async def _print_main(
     renderer: Any,
 ) -> int:
     from kimicode import events as ev
-    from kimicode.services import print_mode_services
-    from kimicode.session import Session
+    from kimicode.cli.services import headless_session
 
-    approve, extras, warnings = await print_mode_services(settings)
-    session = Session(settings, approve=approve, resume_id=resume_id)
-    session.extras.update(extras)
-    session.bus.subscribe(renderer)
-    for message in warnings:
-        session.bus(ev.Notice(level="warning", message=message))
-    try:
+    async with headless_session(settings, renderer, resume_id=resume_id) as session:
         with cancel_on_signals() as signals:
             try:
                 outcome = await session.run(prompt, images=images, videos=videos)
@@ -115,19 +108,10 @@ async def _print_main(
                 session.bus(ev.Notice(level="error", message=str(exc)))
                 raise
         session.bus(session.result_event(outcome))
-    finally:
-        await _shutdown(session)
     if outcome.status == "success":
         return 0
-    exc = outcome.agent.exception
-    return exc.exit_code if isinstance(exc, KimicodeError) else 1
-
-
-async def _shutdown(session: Any) -> None:
-    from kimicode.vision.shutdown import close_all
-
-    await session.aclose()
-    await close_all()
+    failure = outcome.agent.exception
+    return failure.exit_code if isinstance(failure, KimicodeError) else 1
 
 
 def run_interactive(opts: RunOptions) -> int:

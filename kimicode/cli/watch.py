@@ -25,7 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from kimicode.interrupts import cancel_on_signals
+from kimicode.cli.interrupts import cancel_on_signals
 from kimicode.repo.visual_watch import PageCheck, VisualWatch
 from kimicode.repo.watch_instructions import (
     Instruction,
@@ -42,7 +42,7 @@ WATCHER_START_S = 0.3
 
 def run_watch(directory: Path | None, yolo: bool) -> int:
     """Watch the project until Ctrl-C; the process exit code."""
-    from kimicode.runner import RunOptions, prepare
+    from kimicode.cli.runner import RunOptions, prepare
 
     flags = {"permissions.mode": "yolo" if yolo else None}
     settings, _ = prepare(RunOptions(directory=directory, flags=flags))
@@ -50,34 +50,28 @@ def run_watch(directory: Path | None, yolo: bool) -> int:
 
 
 async def _main(settings: Any) -> int:
-    from kimicode.services import print_mode_services
-    from kimicode.session import Session
+    from kimicode.cli.services import headless_session
     from kimicode.ui.print import TextRenderer
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    approve, extras, warnings = await print_mode_services(settings)
-    session = Session(settings, approve=approve)
-    session.extras.update(extras)
-    session.bus.subscribe(TextRenderer())
-    for message in warnings:
-        console.print(f"[yellow]{escape(message)}[/]")
-    watch = WatchLoop(settings, session, console)
-    try:
-        with cancel_on_signals() as signals:
-            try:
-                await watch.run()
-                return 0
-            except asyncio.CancelledError:
-                if not signals.interrupted:
-                    raise
-                console.print("[dim]stopped watching[/]")
-                return 130
-    finally:
-        await watch.close()
-        await session.aclose()
-        from kimicode.vision.shutdown import close_all
 
-        await close_all()
+    def warn(message: str) -> None:
+        console.print(f"[yellow]{escape(message)}[/]")
+
+    async with headless_session(settings, TextRenderer(), warn=warn) as session:
+        watch = WatchLoop(settings, session, console)
+        try:
+            with cancel_on_signals() as signals:
+                try:
+                    await watch.run()
+                    return 0
+                except asyncio.CancelledError:
+                    if not signals.interrupted:
+                        raise
+                    console.print("[dim]stopped watching[/]")
+                    return 130
+        finally:
+            await watch.close()
 
 
 class WatchLoop:
@@ -183,21 +177,16 @@ class WatchLoop:
         from kimicode.agent.outcome import Budget
         from kimicode.errors import KimicodeError
 
-        session = self.session
-        session.budget = Budget(self.settings.agent.max_tool_calls)
-        approve = session.approve
-        if read_only:
-            session.approve = _deny_changes
+        budget = Budget(self.settings.agent.max_tool_calls)  # a fresh budget per comment
+        approve = _deny_changes if read_only else None
         try:
-            outcome = await session.run(prompt)
+            outcome = await self.session.run(prompt, approve=approve, budget=budget)
         except KimicodeError as exc:
             self.console.print(f"[red]error[/]: {escape(str(exc))}")
             return None
         except Exception as exc:  # a broken turn must not end the watch
             self.console.print(f"[red]error[/]: {type(exc).__name__}: {escape(str(exc))}")
             return None
-        finally:
-            session.approve = approve
         if outcome.status != "success":
             why = outcome.error or "the task did not finish"
             self.console.print(f"[red]{outcome.status}[/]: {escape(why)}")

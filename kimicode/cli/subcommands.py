@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kimicode.runner import project_dir
+from kimicode.cli.runner import project_dir
 
 
 def sessions_list(directory: Path | None, all_: bool) -> None:

@@ -114,7 +114,7 @@ def root(
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from kimicode.runner import RunOptions, run_interactive, run_print
+    from kimicode.cli.runner import RunOptions, run_interactive, run_print
 
     if output_format not in ("text", "json", "stream-json"):
         raise typer.BadParameter("must be text, json or stream-json", param_hint="--output-format")
@@ -147,7 +147,7 @@ def root(
 @sessions_app.command("list")
 def sessions_list(directory: DirOpt = None, all_: bool = typer.Option(False, "--all")) -> None:
     """List saved sessions (of this directory, or --all)."""
-    from kimicode.commands import sessions_list as run
+    from kimicode.cli.subcommands import sessions_list as run
 
     run(directory, all_)
 
@@ -155,7 +155,7 @@ def sessions_list(directory: DirOpt = None, all_: bool = typer.Option(False, "--
 @sessions_app.command("show")
 def sessions_show(session_id: str) -> None:
     """Show one session's conversation."""
-    from kimicode.commands import sessions_show as run
+    from kimicode.cli.subcommands import sessions_show as run
 
     run(session_id)
 
@@ -166,7 +166,7 @@ def swarm_clean(
     force: bool = typer.Option(False, "--force", help="Also delete unmerged work."),
 ) -> None:
     """Remove worktrees, branches and refs left by interrupted swarm runs."""
-    from kimicode.commands import swarm_clean as run
+    from kimicode.cli.subcommands import swarm_clean as run
 
     run(directory, force)
 
@@ -174,7 +174,7 @@ def swarm_clean(
 @config_app.command("show")
 def config_show(directory: DirOpt = None) -> None:
     """Print every effective setting and where it came from."""
-    from kimicode.commands import config_show as run
+    from kimicode.cli.subcommands import config_show as run
 
     run(directory)
 
@@ -185,7 +185,7 @@ def config_init(
     user: bool = typer.Option(False, "--user", help="Write the user file instead."),
 ) -> None:
     """Write a commented config file for this project (or the user)."""
-    from kimicode.commands import config_init as run
+    from kimicode.cli.subcommands import config_init as run
 
     run(directory, user)
 
@@ -193,7 +193,7 @@ def config_init(
 @mcp_app.command("list")
 def mcp_list(directory: DirOpt = None) -> None:
     """Configured MCP servers, whether they connect, and their tools."""
-    from kimicode.commands import mcp_list as run
+    from kimicode.cli.subcommands import mcp_list as run
 
     raise typer.Exit(run(directory))
 
@@ -201,7 +201,7 @@ def mcp_list(directory: DirOpt = None) -> None:
 @skills_app.command("list")
 def skills_list(directory: DirOpt = None) -> None:
     """Agent Skills the agent can load here, and the ones skipped (with why)."""
-    from kimicode.commands import skills_list as run
+    from kimicode.cli.subcommands import skills_list as run
 
     raise typer.Exit(run(directory))
 
@@ -236,7 +236,7 @@ def undo(
     directory: DirOpt = None,
 ) -> None:
     """Restore the files of the last N change sets exactly as they were."""
-    from kimicode.commands import undo as run
+    from kimicode.cli.subcommands import undo as run
 
     run(directory, count)
 
@@ -244,7 +244,7 @@ def undo(
 @app.command()
 def checkpoints(directory: DirOpt = None) -> None:
     """List the undo points of this project, newest first."""
-    from kimicode.commands import checkpoints_list as run
+    from kimicode.cli.subcommands import checkpoints_list as run
 
     run(directory)
 
@@ -252,7 +252,7 @@ def checkpoints(directory: DirOpt = None) -> None:
 @app.command()
 def watch(directory: DirOpt = None, yolo: bool = typer.Option(False, "--yolo")) -> None:
     """Watch the repo and act on `AI!` / `AI?` comments."""
-    from kimicode.watch_command import run_watch
+    from kimicode.cli.watch import run_watch
 
     raise typer.Exit(run_watch(directory, yolo))
 
