@@ -26,6 +26,7 @@ part both cover is compared; `note` says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image, ImageOps
 
@@ -109,7 +110,9 @@ def structural_similarity(a: Image.Image, b: Image.Image) -> float:
     cb = np.asarray(b.reduce(factor), dtype=np.float64)
     if min(ca.shape[:2]) < 7:  # below SSIM's smallest window
         return 1.0 if np.array_equal(ca, cb) else float(1 - np.abs(ca - cb).mean() / 255)
-    value = ssim(ca, cb, data_range=255, gaussian_weights=True, sigma=1.5, channel_axis=2)
+    value = ssim(  # type: ignore[no-untyped-call]
+        ca, cb, data_range=255, gaussian_weights=True, sigma=1.5, channel_axis=2
+    )
     return float(max(0.0, value))
 
 
@@ -143,7 +146,7 @@ def _size(width: float, height: float) -> str:
     return f"{round(width)}x{round(height)}"
 
 
-def _nearest(a: object, b: object) -> tuple[object, object]:
+def _nearest(a: Any, b: Any) -> tuple[Any, Any]:
     """For each pixel of `b`, how close the closest pixel of `a` within one pixel is: the
     smallest largest-channel difference, and the smallest channel-sum difference.
 
@@ -151,8 +154,8 @@ def _nearest(a: object, b: object) -> tuple[object, object]:
     faster than reductions over a trailing axis of three."""
     import numpy as np
 
-    a_arr: np.ndarray = a  # type: ignore[assignment]
-    b_arr: np.ndarray = b  # type: ignore[assignment]
+    a_arr: np.ndarray = a
+    b_arr: np.ndarray = b
     _, h, w = b_arr.shape
     padded = np.pad(a_arr, ((0, 0), (1, 1), (1, 1)), mode="edge")
     best_max = best_sum = None
@@ -181,7 +184,7 @@ def _regions(changed: object, act: Image.Image, ref: Image.Image) -> list[Region
     padded[:h, :w] = mask
     cells = padded.reshape(rows, CELL, cols, CELL).mean(axis=(1, 3)) > CELL_SHARE
     boxes = []
-    for prop in regionprops(label(cells, connectivity=2)):
+    for prop in regionprops(label(cells, connectivity=2)):  # type: ignore[no-untyped-call]
         top, left, bottom, right = prop.bbox
         x, y = left * CELL, top * CELL
         box = (x, y, min(right * CELL, w), min(bottom * CELL, h))
@@ -204,14 +207,16 @@ def _regions(changed: object, act: Image.Image, ref: Image.Image) -> list[Region
 
 def dominant_colour(img: Image.Image) -> str:
     """The most common exact colour, or, in a photo with none, the largest median-cut one."""
-    small = img if img.width * img.height <= 64 * 64 else img.resize((64, 64), Image.NEAREST)
-    colours = small.getcolors(small.width * small.height) or []
+    small = (
+        img if img.width * img.height <= 64 * 64 else img.resize((64, 64), Image.Resampling.NEAREST)
+    )
+    colours: list[Any] = list(small.getcolors(small.width * small.height) or [])
     count, colour = max(colours, key=lambda c: c[0]) if colours else (0, (0, 0, 0))
     if count < 0.2 * small.width * small.height:
         palette = small.quantize(colors=4)
-        counts = palette.getcolors() or [(0, 0)]
-        index = max(counts, key=lambda c: c[0])[1]
-        flat = palette.getpalette() or [0, 0, 0]
+        counts: list[Any] = list(palette.getcolors() or [(0, 0)])
+        index = int(max(counts, key=lambda c: c[0])[1])
+        flat: list[int] = list(palette.getpalette() or [0, 0, 0])
         colour = tuple(flat[index * 3 : index * 3 + 3])
     return "#{:02X}{:02X}{:02X}".format(*colour[:3])
 

@@ -102,10 +102,11 @@ async def visual_check(
     shot_path = out_dir / f"selfcheck-{round_no}.png"
     await asyncio.to_thread(shot_path.write_bytes, report.png)
     result = VisualCheckResult(round_no, shot_path, None, report.problems, None)
-    screenshot = await asyncio.to_thread(
+    screenshot: dict[str, Any] | None = await asyncio.to_thread(
         image_part_from_bytes, report.png, shot_path.name, settings
     )
-    heat_part = ref_part = None
+    heat_part: dict[str, Any] | None = None
+    ref_part: dict[str, Any] | None = None
     if ref_img is not None and reference is not None:
         shot = await asyncio.to_thread(open_image, report.png, shot_path.name)
         diff = await asyncio.to_thread(compare_images, shot, ref_img)

@@ -109,13 +109,10 @@ def format_ts(ts: float) -> str:
 
 def _choose(times: list[float], thumbs: Any, settings: VisionSettings) -> list[int]:
     """`thumbs()` gives the candidates' thumbnails; it is called only when they are needed."""
-    budget = dict(
-        fps=settings.video_fps,
-        min_frames=settings.video_min_frames,
-        max_frames=settings.video_max_frames,
-    )
+    fps, low, high = settings.video_fps, settings.video_min_frames, settings.video_max_frames
+    wanted = needs_thumbs(times, fps=fps, min_frames=low, max_frames=high)
     return choose_frames(
-        times, thumbs=thumbs() if needs_thumbs(times, **budget) else None, **budget
+        times, thumbs=thumbs() if wanted else None, fps=fps, min_frames=low, max_frames=high
     )
 
 
