@@ -5,6 +5,7 @@ One line per module:
 - `spawn_tool`: the `spawn_agents` tool the orchestrator calls.
 - `tasks`: its arguments, validated (names, overlapping files, the budget).
 - `orchestrator`: one call: base, run the agents in parallel, merge, account.
+- `control`: the running agents of a swarm, so a UI can cancel one or all.
 - `subagent`: one sub-agent run, plain data in and out.
 - `tally`: what one turn's sub-agents did, summed for the result.
 - `snapshot`: the base commit (HEAD, or a snapshot of a dirty tree).
