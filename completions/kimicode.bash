@@ -5,6 +5,7 @@ _kimicode() {
         w="${COMP_WORDS[i]}"
         [[ "$w" == -* ]] && continue
         case "$path:$w" in
+            ":acp") path="acp" ;;
             ":checkpoints") path="checkpoints" ;;
             ":config") path="config" ;;
             ":demo") path="demo" ;;
@@ -27,7 +28,8 @@ _kimicode() {
     done
     local words=""
     case "$path" in
-        "") words="checkpoints config demo mcp replay sessions skills swarm undo watch -p --print --model --base-url --thinking --no-thinking --swarm --no-swarm --max-agents --max-steps --max-tool-calls --image --video -C --directory --continue -c --resume --yolo --permission-mode --visual-check --no-visual-check --commit --output-format --version --help -h" ;;
+        "") words="acp checkpoints config demo mcp replay sessions skills swarm undo watch -p --print --model --base-url --thinking --no-thinking --swarm --no-swarm --max-agents --max-steps --max-tool-calls --image --video -C --directory --continue -c --resume --yolo --permission-mode --visual-check --no-visual-check --commit --output-format --version --help -h" ;;
+        "acp") words="--model --base-url --swarm --no-swarm --max-agents --yolo --help -h" ;;
         "checkpoints") words="-C --directory --help -h" ;;
         "config") words="init show --help -h" ;;
         "config init") words="-C --directory --user --help -h" ;;

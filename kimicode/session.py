@@ -68,13 +68,15 @@ class Session:
         store: SessionStore | None = None,
         resume_id: str | None = None,
         extra_tools: list[Tool] | None = None,
+        workspace: Workspace | None = None,
     ) -> None:
         self.settings = settings
         self.root = settings.project_dir
         self.bus = ev.EventBus()
         self.store = store or SessionStore()
         self._model = model
-        self.workspace = Workspace(self.root)
+        self.workspace = workspace or Workspace(self.root)
+        """Where the main agent's paths resolve (an editor's workspace reads its buffers)."""
         self.budget = Budget(settings.agent.max_tool_calls)
         self.history: list[Message]
         if resume_id:
@@ -290,6 +292,12 @@ class Session:
         self.settings.model.name = name
         if isinstance(self._model, SwitchesModel):
             self._model = self._model.for_model(name)
+
+    def set_mode(self, mode: str) -> None:
+        """Switch the permission mode from the next tool call on (plan offers read-only tools)."""
+        self.settings.permissions.mode = mode
+        keep = [t for t in self.tools if t.name.startswith("mcp__")]
+        self.tools = ToolSet(self._build_tools(keep))
 
     def set_swarm(self, enabled: bool) -> None:
         """Offer spawn_agents (or stop offering it) from the next turn on (the TUI's /swarm)."""

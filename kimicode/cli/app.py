@@ -231,6 +231,30 @@ def demo(
 
 
 @app.command()
+def acp(
+    model: str | None = typer.Option(None, metavar="NAME", help="Model id."),
+    base_url: str | None = typer.Option(None, metavar="URL", help="OpenAI-compatible endpoint."),
+    swarm: bool | None = typer.Option(None, "--swarm/--no-swarm", help="Offer spawn_agents."),
+    max_agents: int | None = typer.Option(None, min=1, max=100, metavar="N"),
+    yolo: bool = typer.Option(False, "--yolo", help="Approve every tool call."),
+) -> None:
+    """Serve the Agent Client Protocol on stdio, for Zed, JetBrains IDEs and Neovim."""
+    from kimicode.acp.server import run_acp
+
+    raise typer.Exit(
+        run_acp(
+            {
+                "model.name": model,
+                "model.base_url": base_url,
+                "swarm.enabled": swarm,
+                "swarm.max_agents": max_agents,
+                "permissions.mode": "yolo" if yolo else None,
+            }
+        )
+    )
+
+
+@app.command()
 def undo(
     count: int = typer.Argument(1, min=1, help="How many change sets to undo."),
     directory: DirOpt = None,

@@ -1,0 +1,36 @@
+"""`kimicode acp`: serve the Agent Client Protocol on stdin/stdout until the client leaves.
+
+stdout carries only JSON-RPC; everything a person should read goes to stderr
+(editors show it in their agent log). When the client disconnects, running
+turns are cancelled the way Ctrl-C cancels them: sub-agents stop and keep
+their work on their branches, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Any
+
+
+def run_acp(flags: dict[str, Any]) -> int:
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="kimicode acp: %(message)s"
+    )
+    return asyncio.run(serve(flags))
+
+
+async def serve(flags: dict[str, Any]) -> int:
+    import acp
+
+    from kimicode.acp.agent import KimicodeAgent
+    from kimicode.acp.transport import stdio_transport
+
+    agent = KimicodeAgent(flags)
+    transport = await stdio_transport()
+    try:
+        await acp.run_agent(agent, transport)
+    finally:
+        await agent.shutdown()
+    return 0
