@@ -75,7 +75,8 @@ class KimicodeAgent:
         self, cwd: str, mcp_servers: list[Any] | None = None, **_: Any
     ) -> schema.NewSessionResponse:
         opened = await self._open(cwd, None)
-        await self._advertise_commands(opened)
+        # after the answer: until it arrives, the client does not know the session's id
+        opened.later(self._advertise_commands(opened), delay=0.2)
         return schema.NewSessionResponse(session_id=opened.id, modes=opened.mode_state())
 
     async def load_session(
@@ -190,7 +191,11 @@ class KimicodeAgent:
                 schema.AvailableCommand(
                     name=command.name,
                     description=described.description or f"{command.path.name}",
-                    input=schema.UnstructuredCommandInput(hint=hint) if hint else None,
+                    input=schema.AvailableCommandInput(
+                        root=schema.UnstructuredCommandInput(hint=hint)
+                    )
+                    if hint
+                    else None,
                 )
             )
         if commands:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any
+from typing import Any, cast
 
 
 def run_acp(flags: dict[str, Any]) -> int:
@@ -30,7 +30,9 @@ async def serve(flags: dict[str, Any]) -> int:
     agent = KimicodeAgent(flags)
     transport = await stdio_transport()
     try:
-        await acp.run_agent(agent, transport)
+        # Methods kimicode does not offer (session/list, fork, resume, close, config
+        # options) are answered "method not found" by the SDK's router.
+        await acp.run_agent(cast("acp.Agent", agent), transport)
     finally:
         await agent.shutdown()
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ class AcpSession:
         self._pump = asyncio.create_task(self._run_pump(), name=f"acp-pump-{self.id}")
         self.turn: asyncio.Task[RunOutcome] | None = None
         self.cancelled_by_client = False
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def mode(self) -> str:
@@ -104,6 +106,18 @@ class AcpSession:
         finally:
             await self.drain()
 
+    def later(self, work: Coroutine[Any, Any, None], *, delay: float) -> None:
+        """Run `work` after `delay` seconds (kept until the session closes)."""
+
+        async def run() -> None:
+            await asyncio.sleep(delay)
+            try:
+                await work
+            except Exception as exc:  # an update the editor missed is not worth a crash
+                log.debug("deferred update not sent: %s", exc)
+
+        self._background.add(asyncio.create_task(run()))
+
     def cancel(self) -> bool:
         if self.turn is None or self.turn.done():
             return False
@@ -129,8 +143,9 @@ class AcpSession:
             self.turn.cancel()
             await asyncio.gather(self.turn, return_exceptions=True)
         self._unsubscribe()
-        self._pump.cancel()
-        await asyncio.gather(self._pump, return_exceptions=True)
+        for task in (*self._background, self._pump):
+            task.cancel()
+        await asyncio.gather(self._pump, *self._background, return_exceptions=True)
         await self.session.aclose()
 
     async def _run_pump(self) -> None:

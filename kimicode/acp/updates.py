@@ -247,8 +247,8 @@ def _title(agent: str, name: str, args: dict[str, Any]) -> str:
     if name == "run_shell":
         text = f"Run `{str(args.get('command', ''))[:200]}`"
     elif name == "spawn_agents":
-        tasks = args.get("tasks") if isinstance(args.get("tasks"), list) else []
-        text = f"Spawn {len(tasks)} agents"
+        tasks = args.get("tasks")
+        text = f"Spawn {len(tasks) if isinstance(tasks, list) else 0} agents"
     elif name in ("read_file", "write_file", "edit_file", "view_image") and path:
         verb = {"read_file": "Read", "write_file": "Write", "edit_file": "Edit"}.get(name, "View")
         text = f"{verb} {path}"

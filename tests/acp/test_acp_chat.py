@@ -162,13 +162,29 @@ async def test_cancel_stops_the_turn_and_the_session_goes_on(repo: Path, replay,
     assert any(m["role"] == "tool" for m in history)  # the cut-off call was answered
 
 
-async def test_plan_mode_offers_only_read_only_tools(repo: Path, replay, tmp_path) -> None:
-    server = replay(script(("look around", [turn("Looked.")])))
+async def test_plan_mode_and_custom_commands_as_slash_commands(
+    repo: Path, replay, tmp_path
+) -> None:
+    (repo / ".kimicode" / "commands").mkdir(parents=True)
+    (repo / ".kimicode" / "commands" / "survey.md").write_text(
+        "---\ndescription: Survey a file\nargument-hint: FILE\n---\nSurvey $ARGUMENTS closely.\n"
+    )
+    server = replay(script(("^Survey cli.py closely", [turn("Looked.")])))
     client = RecordingClient()
     async with running_agent(client, repo, server.url, stderr_to=tmp_path / "err") as (conn, _):
         sid = await _start(conn, repo)
+        await client.wait_for(lambda: bool(client.of("available_commands_update")))
         await conn.set_session_mode(session_id=sid, mode_id="plan")
-        await conn.prompt(session_id=sid, prompt=[acp.text_block("look around")])
-    names = {t["function"]["name"] for t in requests_of(server)[0]["tools"]}
+        await conn.prompt(session_id=sid, prompt=[acp.text_block("/survey cli.py")])
+    (commands,) = client.of("available_commands_update")
+    (survey,) = commands.available_commands
+    assert (survey.name, survey.description, survey.input.root.hint) == (
+        "survey",
+        "Survey a file",
+        "FILE",
+    )
+    body = requests_of(server)[0]
+    assert body["messages"][1]["content"] == "Survey cli.py closely."
+    names = {t["function"]["name"] for t in body["tools"]}
     assert "read_file" in names and not names & {"write_file", "edit_file", "run_shell"}
     assert [u.current_mode_id for u in client.of("current_mode_update")] == ["plan"]
