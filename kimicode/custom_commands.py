@@ -14,9 +14,9 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from kimicode.config import user_config_path
 from kimicode.errors import UsageError
 from kimicode.frontmatter import FrontMatterError, parse
+from kimicode.paths import config_dir
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 PLACEHOLDER = re.compile(r"\$(?:(ARGUMENTS)\b|([1-9])(?![0-9])|\{([^}]*)\}|\{)")
@@ -37,7 +37,7 @@ class CustomCommand:
 
 def command_dirs(root: Path) -> list[Path]:
     """Where commands are looked for, first wins."""
-    return [root / ".kimicode" / "commands", user_config_path().parent / "commands"]
+    return [root / ".kimicode" / "commands", config_dir() / "commands"]
 
 
 def discover(root: Path) -> list[CustomCommand]:

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kimicode.config import user_config_path
 from kimicode.frontmatter import FrontMatterError, parse
+from kimicode.paths import config_dir
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MAX_DESCRIPTION = 1024
@@ -65,7 +65,7 @@ class SkillCatalog:
 
 def skill_dirs(root: Path) -> list[tuple[Path, str]]:
     """Where skills are looked for, first wins: (folder, how to show it)."""
-    user = user_config_path().parent / "skills"
+    user = config_dir() / "skills"
     return [
         (root / ".agents" / "skills", ".agents/skills"),
         (root / ".kimicode" / "skills", ".kimicode/skills"),
