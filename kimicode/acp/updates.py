@@ -227,14 +227,10 @@ def diff_blocks(root: Path, diff: str) -> list[schema.FileEditToolCallContent]:
 
 async def _before_after(root: Path, base: str, rel: str) -> tuple[str | None, str]:
     """The file at the swarm's base commit (None: it is new) and in the tree now."""
-    from kimicode.swarm.gitops import GitError, git
+    from kimicode.git.run import git_result
 
-    try:
-        old: str | None = (await git(root, "show", f"{base}:{rel}", retries=0)).decode(
-            "utf-8", "replace"
-        )
-    except GitError:
-        old = None
+    code, out, _ = await git_result(root, "show", f"{base}:{rel}")
+    old = out.decode("utf-8", "replace") if code == 0 else None
     try:
         new = await asyncio.to_thread((root / rel).read_text, encoding="utf-8", errors="replace")
     except OSError:

@@ -55,7 +55,9 @@ async def test_a_swarm_of_four_shows_its_plan_tool_calls_and_merged_diffs(
         sid = await _session(conn, repo)
         done = await conn.prompt(session_id=sid, prompt=[acp.text_block("Split the work")])
     if path := os.environ.get("KIMICODE_ACP_TRANSCRIPT"):
-        await asyncio.to_thread(Path(path).write_text, transcript(client.received) + "\n")
+        await asyncio.to_thread(
+            Path(path).write_text, transcript(client.received, width=600) + "\n"
+        )
     assert done.stop_reason == "end_turn"
     assert client.text() == "Four pages written."
     plans = [[(e.content.split(":")[0], e.status) for e in p.entries] for p in client.of("plan")]
