@@ -295,7 +295,7 @@ class Session:
 
     def set_mode(self, mode: str) -> None:
         """Switch the permission mode from the next tool call on (plan offers read-only tools)."""
-        self.settings.permissions.mode = mode
+        self.settings.permissions.mode = mode  # type: ignore[assignment]  # checked by callers
         keep = [t for t in self.tools if t.name.startswith("mcp__")]
         self.tools = ToolSet(self._build_tools(keep))
 

@@ -163,8 +163,14 @@ class KimicodeAgent:
             settings = await asyncio.to_thread(_settings_for, cwd, self.flags, resume_id)
         except KimicodeError as exc:
             raise RequestError(-32602, str(exc), {"details": str(exc)}) from None
-        opened = AcpSession(self.client, settings, self.capabilities, resume_id=resume_id)
-        await opened.prepare()
+        from kimicode.trust.sandbox import probe
+
+        found = await probe(settings.sandbox)  # the shell sandbox, as print mode probes it
+        if found.warning:
+            log.warning("%s", found.warning)
+        opened = AcpSession(
+            self.client, settings, self.capabilities, resume_id=resume_id, sandbox=found.sandbox
+        )
         self.sessions[opened.id] = opened
         return opened
 

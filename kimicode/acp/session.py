@@ -43,6 +43,7 @@ class AcpSession:
         settings: Settings,
         capabilities: schema.ClientCapabilities | None,
         resume_id: str | None = None,
+        sandbox: Any = None,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -56,7 +57,11 @@ class AcpSession:
             EditorWorkspace(settings.project_dir, self._editor_read) if self.editor_reads else None
         )
         self.session = Session(
-            settings, approve=self._approve, resume_id=resume_id, workspace=workspace
+            settings,
+            approve=self._approve,
+            sandbox=sandbox,
+            resume_id=resume_id,
+            workspace=workspace,
         )
         self.id = self.session.id
         self.translator = Translator(self.session.root)
@@ -79,15 +84,6 @@ class AcpSession:
                 for mode, (name, description) in MODES.items()
             ],
         )
-
-    async def prepare(self) -> None:
-        """The shell sandbox, as print mode and the TUI probe it."""
-        from kimicode.services import sandbox_extras
-
-        extras, warnings = await sandbox_extras(self.settings)
-        self.session.extras.update(extras)
-        for warning in warnings:
-            log.warning("%s", warning)
 
     # --- turns -------------------------------------------------------------------
 
@@ -165,7 +161,7 @@ class AcpSession:
 
     async def _editor_read(self, path: str) -> str:
         response = await self.client.read_text_file(session_id=self.id, path=path)
-        return response.content
+        return str(response.content)
 
     async def _editor_write(self, event: ev.Event) -> None:
         """The file the agent just wrote, into the editor's buffer (saved by the editor)."""

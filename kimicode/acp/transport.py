@@ -57,7 +57,8 @@ class StdioTransport:
             if problem:
                 await self._error(-32600, "Invalid request", problem, _id_of(message))
                 continue
-            return message
+            checked: dict[str, Any] = message
+            return checked
 
     async def close(self) -> None:
         if self._closed:
