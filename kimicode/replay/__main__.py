@@ -16,8 +16,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--latency-ms", type=float, default=None, help="wait before every answer's first byte"
     )
+    parser.add_argument(
+        "--max-in-flight", type=int, default=None, help="answer 429 past N requests at once"
+    )
+    parser.add_argument(
+        "--retry-after", type=float, default=None, help="Retry-After seconds sent with a 429"
+    )
+    parser.add_argument(
+        "--requests-per-minute", type=int, default=None, help="answer 429 past N a minute"
+    )
     args = parser.parse_args(argv)
-    serve(args.script, args.host, args.port, args.latency_ms)
+    serve(
+        args.script,
+        args.host,
+        args.port,
+        args.latency_ms,
+        max_in_flight=args.max_in_flight,
+        retry_after=args.retry_after,
+        requests_per_minute=args.requests_per_minute,
+    )
 
 
 if __name__ == "__main__":

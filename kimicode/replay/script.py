@@ -81,6 +81,8 @@ class Script:
                 f"usage_style must be 'openai' or 'moonshot', not {self.usage_style!r}"
             )
         self.defaults: dict[str, Any] = dict(data.get("defaults") or {})
+        self.limits: Any = data.get("limits")
+        """A provider cap to emulate (see kimicode.replay.limits); checked by the server."""
         convs = data.get("conversations")
         if not isinstance(convs, list) or not convs:
             raise ScriptError("the script needs a non-empty 'conversations' list")

@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from kimicode.replay import answer
+from kimicode.replay.limits import ProviderCap
 from kimicode.replay.script import Mismatch, Route, Script
 
 
@@ -34,8 +35,18 @@ class ReplayServer:
         port: int = 0,
         latency_ms: float | None = None,
         record_requests: bool = True,
+        max_in_flight: int | None = None,
+        retry_after: float | None = None,
+        requests_per_minute: int | None = None,
     ) -> None:
         self.script = Script.load(script)
+        self.cap = ProviderCap.from_script(
+            self.script.limits,
+            max_in_flight=max_in_flight,
+            retry_after=retry_after,
+            requests_per_minute=requests_per_minute,
+        )
+        """A provider's rate limits (the script's `limits`, these options on top)."""
         self.host = host
         self.port = port
         self.latency_ms = latency_ms
@@ -93,6 +104,17 @@ class ReplayServer:
             "status": 400,
         }
         self.requests.append(record)
+        refusal = self.cap.admit()
+        if refusal is not None:
+            return self._throttle(record, refusal.message, refusal.retry_after)
+        try:
+            return await self._answer(request, raw, body, record)
+        finally:
+            self.cap.release()
+
+    async def _answer(
+        self, request: web.Request, raw: bytes, body: dict[str, Any], record: dict[str, Any]
+    ) -> web.StreamResponse:
         try:
             route = self.script.route(body)
         except Mismatch as exc:
@@ -160,11 +182,19 @@ class ReplayServer:
 
     def _fault_status(self, record: dict[str, Any], fault: dict[str, Any]) -> web.Response:
         status = int(fault["status"])
+        message = fault.get("message") or f"replay: injected fault {status}"
+        return self._throttle(record, message, fault.get("retry_after"), status)
+
+    @staticmethod
+    def _throttle(
+        record: dict[str, Any], message: str, retry_after: float | None, status: int = 429
+    ) -> web.Response:
+        """An error answer the way providers send one, `Retry-After` only when given."""
         record["status"] = status
         headers = {}
-        if "retry_after" in fault:
-            headers["Retry-After"] = str(fault["retry_after"])
-        message = fault.get("message") or f"replay: injected fault {status}"
+        if retry_after is not None:
+            number = isinstance(retry_after, (int, float))
+            headers["Retry-After"] = f"{retry_after:g}" if number else str(retry_after)
         kind = "rate_limit_reached_error" if status == 429 else "server_error"
         return web.json_response(
             {"error": {"message": message, "type": kind}}, status=status, headers=headers
@@ -216,7 +246,12 @@ class ReplayServer:
         """What a test in another process needs: requests, errors, uploads (without bytes)."""
         uploads = [{k: v for k, v in u.items() if k != "content"} for u in self.uploads]
         return web.json_response(
-            {"requests": self.requests, "errors": self.errors, "uploads": uploads}
+            {
+                "requests": self.requests,
+                "errors": self.errors,
+                "uploads": uploads,
+                "limits": self.cap.state(),
+            }
         )
 
     # -- helpers --------------------------------------------------------------
@@ -270,11 +305,14 @@ def replay_in_thread(script: dict[str, Any] | str | Path, **options: Any) -> Ite
         thread.join(timeout=10)
 
 
-def serve(script_path: Path, host: str, port: int, latency_ms: float | None) -> None:
-    """Serve until SIGINT/SIGTERM; prints the base URL on stdout once listening."""
+def serve(script_path: Path, host: str, port: int, latency_ms: float | None, **limits: Any) -> None:
+    """Serve until SIGINT/SIGTERM; prints the base URL on stdout once listening.
+
+    `limits`: `max_in_flight`, `retry_after`, `requests_per_minute` (see ProviderCap).
+    """
 
     async def main() -> None:
-        server = ReplayServer(script_path, host=host, port=port, latency_ms=latency_ms)
+        server = ReplayServer(script_path, host=host, port=port, latency_ms=latency_ms, **limits)
         await server.start()
         print(server.url, flush=True)
         stop = asyncio.Event()
