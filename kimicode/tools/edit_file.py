@@ -11,7 +11,6 @@ from kimicode.tools.base import Tool, ToolContext, ToolResult
 from kimicode.tools.diffs import diff_stat, unified_diff
 from kimicode.tools.edit_match import Match, apply, closest_lines, exact_matches, tolerant_matches
 from kimicode.tools.text_files import decode_text
-from kimicode.tools.write_file import write_text
 
 MAX_LISTED_LINES = 10
 
@@ -47,7 +46,7 @@ class EditFile(Tool[EditFileParams]):
                     f"{rel} does not exist; to create it, use write_file "
                     "(or edit_file with an empty old_string)"
                 )
-            await write_text(path, params.new_string)
+            await ctx.workspace.write_text(path, params.new_string)
             diff = unified_diff(rel, "", params.new_string, created=True)
             return ToolResult(text=f"created {rel}", diff=diff, changed=[rel])
         text = decode_text(await ctx.workspace.read_bytes(path), rel)
@@ -61,7 +60,7 @@ class EditFile(Tool[EditFileParams]):
         else:
             matches = await asyncio.to_thread(find_matches, text, params, rel)
         new_text = apply(text, matches)
-        await write_text(path, new_text)
+        await ctx.workspace.write_text(path, new_text)
         diff = unified_diff(rel, text, new_text)
         added, removed = diff_stat(diff)
         where = "1 place" if len(matches) == 1 else f"{len(matches)} places"

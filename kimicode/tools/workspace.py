@@ -15,6 +15,7 @@ from pathlib import Path
 from kimicode.errors import PathOutsideRoot, ToolError
 from kimicode.git.run import GitError, git_sync
 from kimicode.globs import matches_any
+from kimicode.tools import beneath
 
 
 class Workspace:
@@ -62,12 +63,30 @@ class Workspace:
     # --- content -----------------------------------------------------------------
 
     async def read_bytes(self, path: Path) -> bytes:
+        """The file's bytes, opened beneath the root (see `beneath`): no symlink is followed."""
+        rel = self.rel(path)
+        if rel == ".":
+            raise ToolError(". is a directory")
         try:
-            return await asyncio.to_thread(path.read_bytes)
+            return await asyncio.to_thread(beneath.read_bytes, self.root, rel)
         except FileNotFoundError:
-            raise ToolError(f"{self.rel(path)} does not exist") from None
+            raise ToolError(f"{rel} does not exist") from None
         except IsADirectoryError:
-            raise ToolError(f"{self.rel(path)} is a directory") from None
+            raise ToolError(f"{rel} is a directory") from None
+
+    async def write_text(self, path: Path, content: str) -> None:
+        """Write `content` as UTF-8 beneath the root, making parents; newlines kept as given."""
+        rel = self.rel(path)
+        if rel == ".":
+            raise ToolError(". is a directory, not a file")
+        try:
+            await asyncio.to_thread(beneath.write_bytes, self.root, rel, content.encode("utf-8"))
+        except IsADirectoryError:
+            raise ToolError(f"{rel} is a directory, not a file") from None
+        except NotADirectoryError:
+            raise ToolError(f"cannot create {rel}: a parent of it is a file") from None
+        except PermissionError:
+            raise ToolError(f"permission denied writing {rel}") from None
 
     async def exists(self, path: Path) -> bool:
         return await asyncio.to_thread(path.exists)

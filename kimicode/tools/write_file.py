@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from pydantic import BaseModel, Field
 
-from kimicode.errors import ToolError
 from kimicode.tools.base import Tool, ToolContext, ToolResult
 from kimicode.tools.diffs import unified_diff
 from kimicode.tools.text_files import count_lines
@@ -33,7 +29,7 @@ class WriteFile(Tool[WriteFileParams]):
         old = ""
         if existed:
             old = (await ctx.workspace.read_bytes(path)).decode("utf-8", "replace")
-        await write_text(path, params.content)
+        await ctx.workspace.write_text(path, params.content)
         lines = count_lines(params.content)
         verb = "updated" if existed else "created"
         diff = unified_diff(rel, old, params.content, created=not existed)
@@ -43,21 +39,3 @@ class WriteFile(Tool[WriteFileParams]):
             diff=diff,
             changed=[rel],
         )
-
-
-async def write_text(path: Path, content: str) -> None:
-    """Write `content` as UTF-8, creating parent directories; newlines kept as given."""
-
-    def write() -> None:
-        if path.is_dir():
-            raise ToolError(f"{path.name} is a directory, not a file")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(content)
-
-    try:
-        await asyncio.to_thread(write)
-    except NotADirectoryError:
-        raise ToolError(f"cannot create {path.name}: a parent of it is a file") from None
-    except PermissionError:
-        raise ToolError(f"permission denied writing {path.name}") from None
