@@ -41,6 +41,23 @@ class NotBeneath(ToolError):
     """A component of the path is not a real directory inside the root (any more)."""
 
 
+def settled_realpath(path: str, tries: int = 5) -> str:
+    """`os.path.realpath`, retried while a component changes under it.
+
+    realpath raises EINVAL when a symlink it saw becomes a directory before it
+    reads the link; a racing command must get a refusal, not a crash.
+    """
+    for _ in range(tries - 1):
+        try:
+            return os.path.realpath(path)
+        except OSError:
+            continue
+    try:
+        return os.path.realpath(path)
+    except OSError as exc:
+        raise NotBeneath(f"{path} kept changing while it was resolved ({exc.strerror})") from None
+
+
 def split_rel(rel: str) -> list[str]:
     """The components of a canonical relative path; `..`, `.` and absolute paths refused."""
     parts = [p for p in rel.split("/") if p]

@@ -36,7 +36,7 @@ class Workspace:
         candidate = Path(os.path.expanduser(raw))
         if not candidate.is_absolute():
             candidate = self.root / candidate
-        real = Path(os.path.realpath(candidate))
+        real = Path(beneath.settled_realpath(str(candidate)))
         if real != self.root and self.root not in real.parents:
             raise PathOutsideRoot(raw, str(self.root))
         return real

@@ -33,6 +33,7 @@ from typing import Any, Literal
 from kimicode.config import PermissionSettings
 from kimicode.errors import UsageError
 from kimicode.globs import glob_match
+from kimicode.tools.beneath import NotBeneath, settled_realpath
 from kimicode.trust.shell_parse import split_commands
 
 Verdict = Literal["deny", "ask", "allow"]
@@ -331,7 +332,10 @@ def _normalise(value: str, root: Path, fold: bool) -> tuple[str, ...]:
     candidate = os.path.expanduser(value)
     if not os.path.isabs(candidate):
         candidate = os.path.join(root, candidate)
-    real = os.path.realpath(candidate)
+    try:
+        real = settled_realpath(candidate)
+    except NotBeneath:  # still changing: the tool itself refuses it when it resolves
+        real = os.path.normpath(candidate)
     forms = [real]
     root_text = str(root)
     if real == root_text:

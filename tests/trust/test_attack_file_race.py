@@ -16,11 +16,14 @@ from helpers import call, requests_of, script, turn
 from hostile import SWAPPER, files_under, no_sandbox
 
 WRITES = 40
-RUNS = 5
+RACES = 6
+"""Racing turns per run; each is one shell swap loop plus WRITES writes and 5 edits."""
+RUNS = 2
 SHELL_SWAPS = (
-    "python3 -c \"import ctypes; l=ctypes.CDLL(None); "
+    'python3 -c "import ctypes; l=ctypes.CDLL(None); '
     "[l.renameat2(-100, b'd', -100, b'd.link', 2) for _ in range(20000)]\""
 )
+REFUSALS = ("outside the project", "not a real directory", "symlink", "kept changing")
 
 
 def race_script(outside: Path) -> dict:
@@ -34,18 +37,34 @@ def race_script(outside: Path) -> dict:
         "while [ ! -e running ]; do sleep 0.01; done; echo started"
     )
     stop = "touch stop; while [ -e running ]; do sleep 0.01; done; echo stopped"
+    race = turn(tool_calls=[call("run_shell", command=SHELL_SWAPS), *writes, *edits])
     return script(
         (
             "race",
             [
                 turn(tool_calls=[call("write_file", path="swap.py", content=SWAPPER)]),
                 turn(tool_calls=[call("run_shell", command=start)]),
-                turn(tool_calls=[call("run_shell", command=SHELL_SWAPS), *writes, *edits]),
+                {**race, "repeat": RACES},
                 turn(tool_calls=[call("run_shell", command=stop)]),
                 turn("Raced."),
             ],
         )
     )
+
+
+def file_tool_results(messages: list[dict]) -> list[tuple[str, dict, str]]:
+    """(tool, arguments, result) of every write_file and edit_file call in the history."""
+    calls = {
+        c["id"]: (c["function"]["name"], json.loads(c["function"]["arguments"]))
+        for m in messages
+        if m["role"] == "assistant"
+        for c in m.get("tool_calls") or ()
+    }
+    return [
+        (*calls[m["tool_call_id"]], m["content"])
+        for m in messages
+        if m["role"] == "tool" and calls[m["tool_call_id"]][0] in ("write_file", "edit_file")
+    ]
 
 
 def test_a_directory_swapped_for_a_symlink_never_lets_a_write_out(
@@ -59,20 +78,24 @@ def test_a_directory_swapped_for_a_symlink_never_lets_a_write_out(
         (repo / "d").mkdir(exist_ok=True)
         (repo / "d" / "victim.txt").write_text("original\n")
         server = replay(race_script(outside))
-        res = kimicode("-p", "race", "--yolo", "--output-format", "json", cwd=repo, server=server)
+        res = kimicode(
+            "-p", "race", "--yolo", "--output-format", "json", cwd=repo, server=server, timeout=90
+        )
         assert res.code == 0, res
         assert res.json()["status"] == "success"
         assert files_under(outside) == ["victim.txt"], f"run {run}: a write landed outside"
         assert (outside / "victim.txt").read_text() == "original outside\n"
-        results = [
-            m["content"] for m in requests_of(server)[3]["messages"] if m["role"] == "tool"
-        ]
-        assert "stopped" in requests_of(server)[4]["messages"][-1]["content"]
-        # each write either landed inside (in the real directory, whatever its name now)
-        # or was refused with a reason; none vanished
-        landed = {p.name for p in repo.glob("d*/w*.txt")}
-        refused = [r for r in results[-WRITES - 5 : -5] if r.startswith("Error:")]
-        assert len(landed) + len(refused) >= WRITES, json.dumps(results[-WRITES - 5 :])
+        messages = requests_of(server)[-1]["messages"]
+        assert "stopped" in messages[-1]["content"]
+        results = file_tool_results(messages)
+        assert len(results) == 1 + RACES * (WRITES + 5)
+        for _tool, args, text in results[1:]:
+            # landed inside (in the real directory, whatever its name is now) or refused
+            if text.startswith(("created", "updated", "edited")):
+                name = args["path"].split("/")[-1]
+                assert [p for p in repo.glob(f"d*/{name}") if not p.parent.is_symlink()], text
+            else:
+                assert text.startswith("Error:") and any(r in text for r in REFUSALS), text
         for path in repo.glob("d*"):
             if path.is_symlink():
                 path.unlink()
