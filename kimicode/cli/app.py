@@ -262,7 +262,7 @@ def undo(
     """Restore the files of the last N change sets exactly as they were."""
     from kimicode.cli.subcommands import undo as run
 
-    run(directory, count)
+    raise typer.Exit(run(directory, count))
 
 
 @app.command()

@@ -119,7 +119,8 @@ def swarm_clean(directory: Path | None, force: bool) -> None:
     Console(highlight=False).print(str(report))
 
 
-def undo(directory: Path | None, count: int) -> None:
+def undo(directory: Path | None, count: int) -> int:
+    """Exit code 1 when some path could not be put back (each one is named)."""
     from kimicode.trust.checkpoints import CheckpointStore
 
     root = project_dir(directory)
@@ -127,14 +128,16 @@ def undo(directory: Path | None, count: int) -> None:
     console = Console(highlight=False)
     if not report.checkpoints:
         console.print("nothing to undo")
-        return
-    console.print(f"undid {len(report.checkpoints)} change set(s): {', '.join(report.checkpoints)}")
+        return 0
+    undone = f"undid {len(report.checkpoints)} change set(s): {', '.join(report.checkpoints)}"
+    console.print(undone, markup=False)
     for path in report.restored:
-        console.print(f"  restored {path}")
+        console.print(f"  restored {path}", markup=False)
     for path in report.removed:
-        console.print(f"  removed  {path}")
+        console.print(f"  removed  {path}", markup=False)
     for path in report.skipped:
-        console.print(f"  [yellow]skipped[/]  {path}")
+        console.print(Text.assemble("  ", ("skipped", "yellow"), f"  {path}"))
+    return 1 if report.skipped else 0
 
 
 def checkpoints_list(directory: Path | None) -> None:

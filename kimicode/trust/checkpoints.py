@@ -34,6 +34,8 @@ from kimicode.errors import KimicodeError, ToolError
 from kimicode.git.catfile import read_blobs
 from kimicode.git.run import GitError, git
 from kimicode.paths import data_dir
+from kimicode.tools import beneath
+from kimicode.tools.beneath import NotBeneath
 
 CHAIN = "refs/heads/checkpoints"
 _locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
@@ -160,7 +162,7 @@ class CheckpointStore:
 
     def _rel(self, raw: str) -> str:
         candidate = Path(raw) if os.path.isabs(raw) else self.root / raw
-        parent = Path(os.path.realpath(candidate.parent))
+        parent = Path(beneath.settled_realpath(str(candidate.parent)))
         full = parent / candidate.name
         if parent != self.root and self.root not in parent.parents:
             raise ToolError(f"cannot checkpoint {raw!r}: it is outside {self.root}")
@@ -170,34 +172,31 @@ class CheckpointStore:
         return rel
 
     def _describe(self, rels: builtins.list[str]) -> builtins.list[dict[str, Any]]:
+        """Each path's state, read beneath the root: a symlinked parent is never followed."""
         entries: builtins.list[dict[str, Any]] = []
         for rel in rels:
-            full = self.root / rel
             try:
-                st = full.lstat()
-            except FileNotFoundError:
-                entries.append({"path": rel, "state": "absent", "created": _first_missing(full)})
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                source = ("link", os.readlink(full))
-                entries.append({"path": rel, "state": "symlink", "source": source})
-            elif stat.S_ISREG(st.st_mode):
-                mode = stat.S_IMODE(st.st_mode)
-                entries.append({"path": rel, "state": "file", "mode": mode, "source": str(full)})
-            else:
-                raise ToolError(f"cannot checkpoint {rel}: not a regular file or symlink")
-        for entry in entries:
-            if entry["state"] == "absent" and entry["created"]:
-                entry["created"] = Path(entry["created"]).relative_to(self.root).as_posix()
+                st = beneath.lstat(self.root, rel)
+                if st is None:
+                    created = _first_missing(self.root, rel)
+                    entries.append({"path": rel, "state": "absent", "created": created})
+                elif stat.S_ISLNK(st.st_mode):
+                    source = beneath.readlink(self.root, rel).encode("utf-8", "surrogateescape")
+                    entries.append({"path": rel, "state": "symlink", "source": source})
+                elif stat.S_ISREG(st.st_mode):
+                    mode = stat.S_IMODE(st.st_mode)
+                    data = beneath.read_bytes(self.root, rel)
+                    entries.append({"path": rel, "state": "file", "mode": mode, "source": data})
+                else:
+                    raise ToolError(f"cannot checkpoint {rel}: not a regular file or symlink")
+            except NotBeneath as exc:
+                raise ToolError(f"cannot checkpoint {rel}: {exc}") from None
         return entries
 
-    async def _hash(self, sources: builtins.list[str | tuple[str, str]]) -> builtins.list[str]:
+    async def _hash(self, sources: builtins.list[bytes]) -> builtins.list[str]:
         blobs = []
-        for source in sources:
-            if isinstance(source, tuple):
-                out = await self._git("hash-object", "-w", "--stdin", data=source[1].encode())
-            else:
-                out = await self._git("hash-object", "-w", "--no-filters", "--", source)
+        for data in sources:
+            out = await self._git("hash-object", "-w", "--stdin", data=data)
             blobs.append(out.strip())
         return blobs
 
@@ -206,32 +205,40 @@ class CheckpointStore:
     def _apply(
         self, states: dict[str, dict[str, Any]], contents: dict[str, bytes], report: RestoreReport
     ) -> None:
+        """Put each path back, beneath the root only.
+
+        Every parent must be a real directory inside the root when it is
+        opened (`beneath`): a symlink planted after the checkpoint makes that
+        path skipped, never followed, so undo cannot delete or write outside.
+        """
         for rel, entry in sorted(states.items()):
-            full = self.root / rel
             try:
-                if entry["state"] == "absent":
-                    if full.is_symlink() or full.is_file():
-                        full.unlink()
-                        report.removed.append(rel)
-                    elif full.exists():
-                        report.skipped.append(f"{rel}: a directory is there now")
-                        continue
-                    _prune_dirs(full.parent, self.root, entry.get("created"))
-                    continue
-                if full.is_dir() and not full.is_symlink():
-                    report.skipped.append(f"{rel}: a directory is there now")
-                    continue
-                full.parent.mkdir(parents=True, exist_ok=True)
-                data = contents[entry["blob"]]
-                if entry["state"] == "symlink":
-                    if full.is_symlink() or full.exists():
-                        full.unlink()
-                    os.symlink(data.decode("utf-8", "surrogateescape"), full)
-                else:
-                    _write_exact(full, data, entry["mode"])
-                report.restored.append(rel)
+                self._apply_one(rel, entry, contents, report)
+            except NotBeneath as exc:
+                report.skipped.append(f"{rel}: {exc}")
             except OSError as exc:
                 report.skipped.append(f"{rel}: {exc.strerror or exc}")
+
+    def _apply_one(
+        self, rel: str, entry: dict[str, Any], contents: dict[str, bytes], report: RestoreReport
+    ) -> None:
+        now = beneath.lstat(self.root, rel)
+        if now is not None and stat.S_ISDIR(now.st_mode):
+            report.skipped.append(f"{rel}: a directory is there now")
+            return
+        if entry["state"] == "absent":
+            if now is not None:
+                beneath.remove(self.root, rel)
+                report.removed.append(rel)
+            if entry.get("created") and "/" in rel:
+                beneath.remove_empty_dirs(self.root, rel.rsplit("/", 1)[0], entry["created"])
+            return
+        data = contents[entry["blob"]]
+        if entry["state"] == "symlink":
+            beneath.make_symlink(self.root, rel, data.decode("utf-8", "surrogateescape"))
+        else:
+            beneath.write_bytes(self.root, rel, data, mode=entry["mode"])
+        report.restored.append(rel)
 
     async def _read_blobs(self, blobs: builtins.list[str]) -> dict[str, bytes]:
         try:
@@ -304,41 +311,14 @@ def repo_key(root: Path) -> str:
     return f"{name}-{hashlib.sha256(real.encode()).hexdigest()[:16]}"
 
 
-def _first_missing(full: Path) -> str | None:
-    """The highest ancestor of `full` that does not exist yet (to tidy away on undo)."""
-    missing = None
-    for parent in full.parents:
-        if parent.exists():
-            break
-        missing = parent
-    return str(missing) if missing else None
-
-
-def _prune_dirs(directory: Path, root: Path, created: str | None) -> None:
-    if not created:
-        return
-    stop = root / created
-    while directory != root and (directory == stop or stop in directory.parents):
-        try:
-            directory.rmdir()
-        except OSError:
-            return
-        directory = directory.parent
-
-
-def _write_exact(full: Path, data: bytes, mode: int) -> None:
-    if full.is_symlink():
-        full.unlink()
-    tmp = full.with_name(f".{full.name}.kimicode-restore")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, full)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _first_missing(root: Path, rel: str) -> str | None:
+    """The highest missing ancestor directory of `rel` (to tidy away on undo), relative."""
+    parts = rel.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        ancestor = "/".join(parts[:i])
+        if beneath.lstat(root, ancestor) is None:
+            return ancestor
+    return None
 
 
 def _json(value: object) -> bytes:
