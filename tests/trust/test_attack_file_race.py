@@ -89,13 +89,15 @@ def test_a_directory_swapped_for_a_symlink_never_lets_a_write_out(
         assert "stopped" in messages[-1]["content"]
         results = file_tool_results(messages)
         assert len(results) == 1 + RACES * (WRITES + 5)
-        for _tool, args, text in results[1:]:
+        for tool, args, text in results[1:]:
             # landed inside (in the real directory, whatever its name is now) or refused
             if text.startswith(("created", "updated", "edited")):
                 name = args["path"].split("/")[-1]
                 assert [p for p in repo.glob(f"d*/{name}") if not p.parent.is_symlink()], text
             else:
-                assert text.startswith("Error:") and any(r in text for r in REFUSALS), text
+                # an edit may also find its text already replaced by an earlier one
+                allowed = (*REFUSALS, "was not found") if tool == "edit_file" else REFUSALS
+                assert text.startswith("Error:") and any(r in text for r in allowed), text
         for path in repo.glob("d*"):
             if path.is_symlink():
                 path.unlink()
