@@ -24,7 +24,13 @@ from kimicode.agent.guardrails import ToolHooks
 from kimicode.agent.outcome import Budget
 from kimicode.errors import KimicodeError, LimitReached
 from kimicode.llm.types import ToolCall
-from kimicode.tools.base import ApprovalRequest, ToolContext, ToolResult, ToolServices
+from kimicode.tools.base import (
+    ApprovalDecision,
+    ApprovalRequest,
+    ToolContext,
+    ToolResult,
+    ToolServices,
+)
 from kimicode.tools.registry import ToolSet
 
 PREVIEW = 2_000
@@ -119,10 +125,11 @@ class ToolPipeline:
                 for e in exc.errors()
             )
             return fail(f"Error: invalid arguments for {call.name}: {problems}")
-        if not tool.read_only or tool.network:
-            denied = await self._approve(tool.name, call, args, tool.summary(params), services)
-            if denied is not None:
-                return denied
+        # Read-only tools are asked about too: deny (and ask) rules apply to reads.
+        quiet = tool.read_only and not tool.network
+        denied = await self._approve(tool.name, call, args, tool.summary(params), services, quiet)
+        if denied is not None:
+            return denied
         if self.hooks is not None:
             blocked = await self.hooks.before(self.agent, call, args)
             if blocked:
@@ -146,12 +153,21 @@ class ToolPipeline:
         args: dict[str, Any],
         summary: str,
         services: ToolServices,
+        quiet: bool = False,
     ) -> ToolResult | None:
-        """None when approved; otherwise the denial the model reads."""
+        """None when approved; otherwise the denial the model reads (`quiet`: no event
+        when approved, for the read-only calls that are approved by default)."""
         request = ApprovalRequest(
             tool=tool, call_id=call.id, summary=summary, arguments=args, agent=self.agent
         )
-        decision = await services.approve(request)
+        try:
+            decision = await services.approve(request)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # arguments the rules cannot even read: refused, run goes on
+            decision = ApprovalDecision(False, f"the call could not be checked: {exc}")
+        if quiet and decision.approved:
+            return None
         services.emit(
             ev.ApprovalDecided(
                 agent=self.agent,

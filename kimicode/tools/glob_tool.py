@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from kimicode.errors import ToolError
 from kimicode.globs import compile_glob
 from kimicode.tools.base import Tool, ToolContext, ToolResult
+from kimicode.tools.grep import without_denied
 
 MAX_RESULTS = 500
 
@@ -42,6 +43,7 @@ class Glob(Tool[GlobParams]):
             )
         matcher = compile_glob(pattern, search=True)
         found = [rel for rel in await ctx.workspace.list_files() if matcher.match(rel)]
+        found = without_denied(ctx, self.name, found)
         if not found:
             return ToolResult(text=f"no files match {params.pattern}")
         lines = found[:MAX_RESULTS]

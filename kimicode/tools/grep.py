@@ -56,12 +56,22 @@ class Grep(Tool[GrepParams]):
         target = ctx.workspace.resolve(params.path or ".")
         scope = ctx.workspace.rel(target)
         files = await searchable_files(ctx.workspace, scope, params.glob)
+        files = without_denied(ctx, "grep", files)
         hits: list[Hit] | None = None
         if use_ripgrep(ctx.workspace):
             hits = await ripgrep_search(ctx.workspace.root, params.pattern, scope, files)
         if hits is None:
             hits = await python_search(ctx.workspace, regex, files)
         return ToolResult(text=format_hits(hits, params, scope))
+
+
+def without_denied(ctx: ToolContext, tool: str, files: list[str]) -> list[str]:
+    """`files` minus those a deny rule keeps from this tool (`read_file(.env)` hides .env)."""
+    from kimicode.trust.rules import PermissionRules
+
+    rules = PermissionRules(ctx.settings.permissions, ctx.workspace.root)
+    hidden = rules.hidden(tool, files, ctx.workspace.root)
+    return [f for f in files if f not in hidden] if hidden else files
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:

@@ -15,6 +15,10 @@ The spec is matched against what the call would touch:
 - `fetch_url(docs.python.org)`, `fetch_url(*.github.com)`: the URL's host.
 - any other tool: its first string argument.
 
+Read-only tools are checked too. A `read_file(path)` rule also covers the
+other tools that show a file's contents (`CONTENT_READERS`), and `hidden`
+keeps such files out of grep's and glob's results.
+
 Lists are evaluated deny, then ask, then allow; the first list with a
 matching rule decides. No match: the permission mode's default applies
 (`mode_default`).
@@ -47,6 +51,8 @@ READ_ONLY_TOOLS = frozenset({"read_file", "glob", "grep", "view_image", "render_
 """Built-in tools that change nothing; callers with the tool objects pass `read_only`."""
 NETWORK_TOOLS = frozenset({"fetch_url", "web_search"})
 """Tools that change no file but reach outside the machine: they ask unless allowed."""
+CONTENT_READERS = frozenset({"grep", "view_image", "render_page"})
+"""Tools besides read_file that show a file's contents: `read_file(path)` rules cover them."""
 PROTECTED_DIRS = (".kimicode", ".git")
 """Writes here need a person outside yolo mode: they change what runs next time."""
 
@@ -121,6 +127,8 @@ class PermissionRules:
             for rule in self.lists[verdict]:
                 if rule.names(tool) and call.any_part_matches(rule.spec):
                     return Decision(verdict, rule.text, verdict)
+                if _reads_as_read_file(rule, tool) and call.any_path_matches(rule.spec or ""):
+                    return Decision(verdict, rule.text, verdict)
         allow = [r for r in self.lists["allow"] if r.names(tool)]
         if allow and call.all_parts_match([r.spec for r in allow]):
             text = next((r.text for r in allow if call.any_part_matches(r.spec)), allow[0].text)
@@ -162,6 +170,29 @@ class PermissionRules:
             return found
         return Decision(mode_default(tool, read_only, mode), None, "mode")
 
+    def hidden(self, tool: str, rels: Iterable[str], workspace_root: Path) -> set[str]:
+        """The files among `rels` a deny rule keeps from `tool`'s results (grep, glob).
+
+        A `read_file(path)` deny rule (or one naming the tool itself with a
+        path) hides a file's contents from a search and its name from a
+        listing, so `grep` over a directory cannot show what `read_file` may not.
+        """
+        specs = [
+            r.spec
+            for r in self.lists["deny"]
+            if r.spec is not None and (r.names(tool) or r.names("read_file"))
+        ]
+        if not specs:
+            return set()
+        root = Path(os.path.realpath(workspace_root))
+        patterns = [_path_regex(_normalise_rule(spec, root, self.fold_case)) for spec in specs]
+        out = set()
+        for rel in rels:
+            forms = _normalise(rel, root, self.fold_case)
+            if any(p.fullmatch(f) for p in patterns for f in forms):
+                out.add(rel)
+        return out
+
     # --- helpers -----------------------------------------------------------------
 
     def _protected_write(
@@ -187,6 +218,11 @@ def _names_dir(rule: str | None, protected: str | None) -> bool:
         return False
     name = protected[protected.index("(") + 1 :].split("/")[0]
     return name in rule
+
+
+def _reads_as_read_file(rule: Rule, tool: str) -> bool:
+    """A `read_file(path)` rule also covers the other tools that show a file's contents."""
+    return rule.spec is not None and tool in CONTENT_READERS and rule.names("read_file")
 
 
 def mode_default(tool: str, read_only: bool, mode: str) -> Verdict:
