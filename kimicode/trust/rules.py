@@ -185,11 +185,11 @@ class PermissionRules:
         if not specs:
             return set()
         root = Path(os.path.realpath(workspace_root))
-        patterns = [_path_regex(_normalise_rule(spec, root, self.fold_case)) for spec in specs]
+        patterns = [_normalise_rule(spec, root, self.fold_case) for spec in specs]
         out = set()
         for rel in rels:
             forms = _normalise(rel, root, self.fold_case)
-            if any(p.fullmatch(f) for p in patterns for f in forms):
+            if any(glob_match(p, f) for p in patterns for f in forms):
                 out.add(rel)
         return out
 
