@@ -221,7 +221,7 @@ def remove_empty_dirs(root: Path, rel_dir: str, stop: str) -> None:
         parts = parts[:-1]
 
 
-def _final_error(exc: OSError, rel: str) -> OSError:
+def _final_error(exc: OSError, rel: str) -> Exception:
     if exc.errno == errno.ELOOP:
         return NotBeneath(
             f"{rel} is a symlink that changed after the path was checked; it was not followed"
