@@ -6,12 +6,12 @@
 - `Checkpointer`: before a turn's edits, the files about to change are
   snapshotted in the shadow store, so `/undo` and `kimicode undo` restore them.
 - `checks_finish_check`: the test-fix loop: `[checks] test` / `lint` run after
-  the agent's edits; failures go back to it until they pass or rounds run out.
+  the agent's edits, in the sandbox like run_shell; failures go back to it
+  until they pass or rounds run out.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,8 @@ from kimicode.llm.types import ToolCall
 if TYPE_CHECKING:
     from kimicode.agent.outcome import FinishCheck, Finished
     from kimicode.tools.base import ToolResult
+    from kimicode.tools.workspace import Workspace
+    from kimicode.trust.sandbox import Sandbox
 
 EDIT_TOOLS = {"write_file": "path", "edit_file": "path"}
 CHECK_OUTPUT = 6_000
@@ -128,7 +130,9 @@ def checks_finish_check(settings: Settings, record: CheckRecord) -> FinishCheck:
         await agent.workspace.prepare_shell()
         failures = []
         for name, command in commands.items():
-            code, output = await run_check(command, agent.workspace.root, settings.shell.timeout)
+            code, output = await run_check(
+                command, agent.workspace, settings.shell.timeout, agent.extras.get("sandbox")
+            )
             record.passed[name] = code == 0
             if code != 0:
                 failures.append(f"## {name}: `{command}` exited {code}\n{output}")
@@ -151,33 +155,24 @@ def checks_finish_check(settings: Settings, record: CheckRecord) -> FinishCheck:
     return check
 
 
-async def run_check(command: str, cwd: Path, timeout_s: float) -> tuple[int, str]:
-    """Run a configured check in `cwd` the way run_shell runs commands (own process group,
-    no API keys in its environment); (exit code, output tail)."""
-    from kimicode.tools.process_group import kill_group
-    from kimicode.tools.run_shell import child_env
+async def run_check(
+    command: str, workspace: Workspace, timeout_s: float, sandbox: Sandbox | None
+) -> tuple[int, str]:
+    """Run a configured check the way run_shell runs commands: it runs the project's
+    tests, which the model may have just written, so in the same sandbox, with the
+    same environment; (exit code, output tail)."""
+    from kimicode.trust.launcher import ProcessSpec, run_process
 
-    proc = await asyncio.create_subprocess_exec(
-        "bash",
-        "-c",
-        command,
-        cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-        env=child_env(),
+    done = await run_process(
+        ProcessSpec(
+            command=command,
+            root=workspace.root,
+            sandbox=sandbox,
+            timeout=timeout_s,
+            read_only=workspace.sandbox_read_only(),
+            max_output=CHECK_OUTPUT,
+        )
     )
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
-    except TimeoutError:
-        await kill_group(proc.pid)
-        await proc.wait()
+    if done.exit_code is None:
         return 124, f"timed out after {timeout_s:.0f} s"
-    except asyncio.CancelledError:
-        await asyncio.shield(kill_group(proc.pid))
-        raise
-    text = out.decode("utf-8", "replace")
-    if len(text) > CHECK_OUTPUT:
-        text = "[…]\n" + text[-CHECK_OUTPUT:]
-    return proc.returncode or 0, text
+    return done.exit_code, done.output

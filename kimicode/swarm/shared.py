@@ -2,7 +2,8 @@
 
 `[swarm] link` paths (node_modules, .venv) become symlinks to the user's
 project, `[swarm] copy` paths (.env) are copied, and `[swarm] setup` runs
-once per worktree. What was linked or copied is recorded in the worktree's
+once per worktree, in the sandbox (it runs project content the model may
+have written). What was linked or copied is recorded in the worktree's
 private git dir so that committing the agent's work does not report it as a
 change outside its files.
 """
@@ -12,13 +13,16 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
-import subprocess
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from kimicode.config import SwarmSettings
 from kimicode.errors import ToolError
 from kimicode.swarm.worktrees import AgentWorktree
+from kimicode.trust.launcher import ProcessSpec, run_process
+
+if TYPE_CHECKING:
+    from kimicode.trust.sandbox import Sandbox
 
 SHARED_RECORD = "kimicode-shared"
 SETUP_DONE = "kimicode-setup-done"
@@ -67,44 +71,49 @@ def _link_and_copy(wt: AgentWorktree, settings: SwarmSettings) -> list[str]:
     return done
 
 
-async def share_state(wt: AgentWorktree, settings: SwarmSettings) -> list[str]:
-    """Link and copy the configured paths, then run the setup command once."""
+async def share_state(
+    wt: AgentWorktree, settings: SwarmSettings, sandbox: Sandbox | None
+) -> list[str]:
+    """Link and copy the configured paths, then run the setup command once, sandboxed."""
     done = await asyncio.to_thread(_link_and_copy, wt, settings)
     if settings.setup:
-        await _run_setup_once(wt, settings.setup)
+        await _run_setup_once(wt, settings, sandbox)
     return done
 
 
-async def _run_setup_once(wt: AgentWorktree, command: str) -> None:
+def link_targets(wt: AgentWorktree) -> tuple[Path, ...]:
+    """Where this worktree's `[swarm] link` symlinks point (in the user's project)."""
+    return tuple(
+        Path(os.path.realpath(wt.repo_root / rel))
+        for rel in shared_paths(wt)
+        if os.path.islink(wt.path / rel)
+    )
+
+
+async def _run_setup_once(
+    wt: AgentWorktree, settings: SwarmSettings, sandbox: Sandbox | None
+) -> None:
+    """`[swarm] setup` runs what the project (and so the model) wrote, e.g. an npm
+    postinstall script: in the sandbox, like run_shell, without the API key."""
     marker = wt.admin_dir / SETUP_DONE if wt.admin_dir else None
     if marker is not None and marker.exists():
         return
-    proc = await asyncio.create_subprocess_shell(
-        command,
-        cwd=str(wt.path),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    command = settings.setup or ""
+    done = await run_process(
+        ProcessSpec(
+            command=command,
+            root=wt.path,
+            sandbox=sandbox,
+            timeout=settings.agent_timeout,
+            read_only=await asyncio.to_thread(link_targets, wt),
+            max_output=2000,
+        )
     )
-    try:
-        out, _ = await proc.communicate()
-    except asyncio.CancelledError:
-        _kill_group(proc.pid)
-        await proc.wait()
-        raise
-    if proc.returncode != 0:
-        tail = out.decode("utf-8", "replace")[-2000:]
-        raise ToolError(f"[swarm] setup `{command}` failed with exit {proc.returncode}:\n{tail}")
+    if done.exit_code != 0:
+        what = "timed out" if done.exit_code is None else f"failed with exit {done.exit_code}"
+        raise ToolError(f"[swarm] setup `{command}` {what}:\n{done.output}")
     if marker is not None:
         marker.write_text(command, encoding="utf-8")
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def is_shared(rel: str, shared: list[str]) -> bool:

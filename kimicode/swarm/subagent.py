@@ -164,7 +164,7 @@ async def _set_up(
     blocked = await _subagent_hook("SubagentStart", env, task, out.worktree.path, None)
     if blocked:
         raise RuntimeError(f"a SubagentStart hook refused this agent: {blocked}")
-    return SparseWorkspace(out.worktree, settings=swarm)
+    return SparseWorkspace(out.worktree, settings=swarm, sandbox=env.extras.get("sandbox"))
 
 
 async def _finish(

@@ -13,15 +13,19 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kimicode.config import SwarmSettings
 from kimicode.errors import ToolError
 from kimicode.git.catfile import CatFile
 from kimicode.git.run import git
 from kimicode.swarm.gitops import split_z, tree_entries
-from kimicode.swarm.shared import share_state
+from kimicode.swarm.shared import link_targets, share_state
 from kimicode.swarm.worktrees import AgentWorktree, complete_checkout
 from kimicode.tools.workspace import Workspace
+
+if TYPE_CHECKING:
+    from kimicode.trust.sandbox import Sandbox
 
 
 class SparseWorkspace(Workspace):
@@ -31,10 +35,14 @@ class SparseWorkspace(Workspace):
         *,
         owned: list[str] | None = None,
         settings: SwarmSettings | None = None,
+        sandbox: Sandbox | None,
     ) -> None:
         super().__init__(worktree.path, owned=worktree.owned if owned is None else owned)
         self.worktree = worktree
         self.settings = settings or SwarmSettings()
+        self.sandbox = sandbox
+        """The run's sandbox, for `[swarm] setup`; None only when the run has none."""
+        self._read_only: tuple[Path, ...] = ()
         self.materialized = False
         self._checked_out = frozenset(worktree.checked_out)
         self._blobs = CatFile(self.root)
@@ -99,7 +107,12 @@ class SparseWorkspace(Workspace):
             await complete_checkout(self.worktree)
             await self._blobs.close()
             self.materialized = True
-            await share_state(self.worktree, self.settings)
+            await share_state(self.worktree, self.settings, self.sandbox)
+            self._read_only = await asyncio.to_thread(link_targets, self.worktree)
+
+    def sandbox_read_only(self) -> tuple[Path, ...]:
+        """The `[swarm] link` targets: in the user's project, perhaps under the private /tmp."""
+        return self._read_only
 
     async def close(self) -> None:
         """Stop the object reader (call when the agent ends)."""

@@ -98,6 +98,10 @@ class Workspace:
     async def prepare_shell(self) -> None:
         """Called before the first shell command; sparse worktrees complete here."""
 
+    def sandbox_read_only(self) -> tuple[Path, ...]:
+        """Paths outside the root a command here needs to see (read-only), wherever they live."""
+        return ()
+
 
 def list_files(root: Path) -> list[str]:
     """Tracked and untracked-but-not-ignored files; a plain walk outside git."""

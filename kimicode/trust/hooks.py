@@ -12,21 +12,18 @@ directory, without the API key variables in their environment.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kimicode.config import HooksSettings
-from kimicode.trust.sandbox import scrub_env
 
 HOOK_EVENTS = ("PreToolUse", "PostToolUse", "Stop", "SubagentStart", "SubagentStop")
 BLOCK_EXIT_CODE = 2
 DEFAULT_TIMEOUT = 60.0
 _MAX_TEXT = 4000
+"""Characters kept of a hook's stdout and of its stderr (head and tail)."""
 
 
 @dataclass(slots=True)
@@ -100,40 +97,25 @@ async def _run_one(
     command: str, data: bytes, cwd: Path, timeout_s: float
 ) -> tuple[int | None, str, str]:
     """(exit code or None on timeout, stdout, stderr) of one hook command."""
+    from kimicode.errors import ToolError
+    from kimicode.trust.launcher import ProcessSpec, run_process
+
+    spec = ProcessSpec(
+        command=command,
+        root=cwd,
+        sandbox=None,  # the user's own command, documented as unsandboxed
+        timeout=timeout_s,
+        stdin=data,
+        separate_stderr=True,
+        max_output=_MAX_TEXT,
+    )
     try:
-        proc = await asyncio.create_subprocess_shell(
-            command,
-            cwd=cwd,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=scrub_env(os.environ),
-            start_new_session=True,
-        )
-    except OSError as exc:
+        done = await run_process(spec)
+    except ToolError as exc:
         return 127, "", f"cannot start: {exc}"
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(data), timeout_s)
-    except TimeoutError:
-        _kill_group(proc.pid)
-        await proc.wait()
+    if done.exit_code is None:
         return None, "", ""
-    except BaseException:
-        _kill_group(proc.pid)
-        raise
-    return proc.returncode, _text(out), _text(err)
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-def _text(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace")
-    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "\n[... cut]"
+    return done.exit_code, done.output, done.stderr
 
 
 def _jsonable(value: Any) -> Any:

@@ -2,10 +2,18 @@
 
 Inside it the whole filesystem is visible but read-only; only the agent's root
 (the project, or a sub-agent's worktree) is writable, /tmp is a private empty
-tmpfs, the repository's `.git` and `.kimicode` stay read-only, well-known
-credential stores and host service sockets (docker, D-Bus, /run/user) are
-hidden, capabilities are dropped, the API key variables are unset, and the
-network is cut off unless `[sandbox] network = true`.
+tmpfs, well-known credential stores and host service sockets (docker, D-Bus,
+/run/user) are hidden, capabilities are dropped, the API key variables are
+unset, and the network is cut off unless `[sandbox] network = true`.
+
+Inside the writable root, what decides what runs next stays read-only:
+`.git` whether it is a directory or a linked worktree's pointer file (then the
+gitdir it names, and that gitdir's common dir, are bound read-only too, which
+also makes them visible when they live under the private /tmp), and
+`.kimicode`, which is mounted as an empty read-only directory when it does not
+exist yet, so a command cannot create the project's config either. Paths a
+caller names in `read_only` (the targets of `[swarm] link` symlinks) are bound
+read-only at their own place, so they stay visible wherever they live.
 
 `probe_sandbox` checks once per process that bwrap can really start here
 (containers and AppArmor profiles often forbid the namespaces it needs) and
@@ -18,7 +26,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +88,7 @@ class Sandbox:
     extra_hidden: tuple[str, ...] = ()
     """More paths to hide, besides HIDDEN_HOME_PATHS and HIDDEN_SYSTEM_PATHS."""
 
-    def wrap(self, argv: list[str], root: Path) -> list[str]:
+    def wrap(self, argv: list[str], root: Path, *, read_only: Sequence[Path] = ()) -> list[str]:
         real_root = os.path.realpath(root)
         # `env -u` clears the key before bwrap starts: bwrap's own environment is
         # readable inside the jail as /proc/1/environ, so --unsetenv is not enough.
@@ -92,10 +101,11 @@ class Sandbox:
         args += [f for f in self.extra_flags if f != "--unshare-user"]
         args += ["--tmpfs", "/tmp"]
         args += ["--bind", real_root, real_root]
-        for name in READ_ONLY_IN_ROOT:
-            inside = os.path.join(real_root, name)
-            if os.path.isdir(inside) and not os.path.islink(inside):
-                args += ["--ro-bind", inside, inside]
+        args += _read_only_in_root(real_root)
+        for path in read_only:
+            real = os.path.realpath(path)
+            if os.path.exists(real):
+                args += ["--ro-bind", real, real]
         args += self._hide_secrets(real_root)
         if not self.network:
             args.append("--unshare-net")
@@ -126,6 +136,46 @@ class Sandbox:
             else:
                 args += ["--ro-bind", "/dev/null", real]
         return args
+
+
+def _read_only_in_root(real_root: str) -> list[str]:
+    """Bind flags keeping `.git` (dir or pointer file, and its gitdir) and `.kimicode`
+    read-only, `.kimicode` even when it does not exist yet."""
+    args: list[str] = []
+    for name in READ_ONLY_IN_ROOT:
+        inside = os.path.join(real_root, name)
+        if os.path.lexists(inside):
+            real = os.path.realpath(inside)
+            if os.path.exists(real):
+                args += ["--ro-bind", real, real]
+            if name == ".git" and os.path.isfile(real):
+                for gitdir in linked_git_dirs(real):
+                    args += ["--ro-bind", gitdir, gitdir]
+        elif name == ".kimicode":
+            args += ["--tmpfs", inside, "--remount-ro", inside]
+    return args
+
+
+def linked_git_dirs(pointer: str) -> list[str]:
+    """The common dir and gitdir a `.git` pointer file names (`gitdir: X`), real paths."""
+    try:
+        with open(pointer, encoding="utf-8") as f:
+            text = f.read(4096).strip()
+    except (OSError, UnicodeDecodeError):
+        return []
+    if not text.startswith("gitdir:"):
+        return []
+    named = text.split(":", 1)[1].strip()
+    gitdir = os.path.realpath(os.path.join(os.path.dirname(pointer), named))
+    if not os.path.isdir(gitdir):
+        return []
+    found = [gitdir]
+    try:
+        with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as f:
+            common = os.path.realpath(os.path.join(gitdir, f.read(4096).strip()))
+    except (OSError, UnicodeDecodeError):
+        return found
+    return [common, gitdir] if os.path.isdir(common) else found
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +236,8 @@ async def _find_flags(bwrap: str, network: bool) -> tuple[tuple[str, ...] | None
     first_error = ""
     for flags in _FLAG_SETS:
         sandbox = Sandbox(network=network, bwrap=bwrap, extra_flags=flags)
-        argv = sandbox.wrap(["true"], Path("/"))
-        ok, error = await _runs(argv)
+        with tempfile.TemporaryDirectory(prefix="kimicode-probe-") as root:
+            ok, error = await _runs(sandbox.wrap(["true"], Path(root)))
         if ok:
             return flags, ""
         first_error = first_error or error

@@ -15,7 +15,7 @@ from kimicode.swarm.workspace import SparseWorkspace
 
 async def test_commit_reports_outside_changes(repo: Path) -> None:
     wt = await make_worktree(repo, "alpha", ["src/mod1.py", "src/new_*.py"])
-    ws = SparseWorkspace(wt)
+    ws = SparseWorkspace(wt, sandbox=None)
     await ws.prepare_shell()  # a shell could now touch anything
     write(wt.path, {"src/mod1.py": "VALUE = 'alpha'\n", "src/new_a.py": "A = 1\n"})
     write(wt.path, {"src/mod2.py": "VALUE = 'not mine'\n", "stray.txt": "oops\n"})

@@ -37,7 +37,7 @@ async def test_sparse_workspace_serves_dirty_base(repo: Path) -> None:
     write(repo, {"src/mod5.py": "VALUE = 'uncommitted'\n", "notes.txt": "new\n"})
     base = await prepare_base(repo, "run1")
     wt = await make_worktree(repo, "alpha", ["src/mod1.py"], base=base)
-    ws = SparseWorkspace(wt)
+    ws = SparseWorkspace(wt, sandbox=None)
     try:
         assert not ws.materialized
         assert on_disk(wt.path) == {"src/mod1.py"}
@@ -63,7 +63,7 @@ async def test_sparse_workspace_serves_dirty_base(repo: Path) -> None:
 
 async def test_prepare_shell_completes_tree_and_keeps_edits(repo: Path) -> None:
     wt = await make_worktree(repo, "alpha", ["src/mod1.py", "src/mod2.py", "src/new.py"])
-    ws = SparseWorkspace(wt)
+    ws = SparseWorkspace(wt, sandbox=None)
     (wt.path / "src/mod1.py").write_text("VALUE = 'agent'\n")
     (wt.path / "src/mod2.py").unlink()
     (wt.path / "src/new.py").write_text("NEW = 1\n")
@@ -85,7 +85,7 @@ async def test_link_copy_and_setup(repo: Path) -> None:
     setup = "echo ran >> setup.out"
     settings = SwarmSettings(link=["node_modules", ".venv"], copy=[".env"], setup=setup)
     wt = await make_worktree(repo, "alpha", ["src/mod1.py"])
-    ws = SparseWorkspace(wt, settings=settings)
+    ws = SparseWorkspace(wt, settings=settings, sandbox=None)
     await ws.prepare_shell()
     await ws.prepare_shell()
     linked = wt.path / "node_modules"
@@ -101,7 +101,7 @@ async def test_link_copy_and_setup(repo: Path) -> None:
 
 async def test_failed_setup_is_reported(repo: Path) -> None:
     wt = await make_worktree(repo, "alpha", ["src/mod1.py"])
-    ws = SparseWorkspace(wt, settings=SwarmSettings(setup="echo broken; exit 3"))
+    ws = SparseWorkspace(wt, settings=SwarmSettings(setup="echo broken; exit 3"), sandbox=None)
     with pytest.raises(ToolError, match="exit 3"):
         await ws.prepare_shell()
 

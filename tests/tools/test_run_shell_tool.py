@@ -130,7 +130,7 @@ async def test_api_keys_are_not_visible_and_kimicode_is_set(
 
 async def test_sandbox_hook_wraps_the_command(tmp_path: Path) -> None:
     class PrefixSandbox:
-        def wrap(self, argv: list[str], root: Path) -> list[str]:
+        def wrap(self, argv: list[str], root: Path, **_: object) -> list[str]:
             return ["env", f"SANDBOX_ROOT={root}", *argv]
 
     ctx = make_ctx(tmp_path, sandbox=PrefixSandbox())
