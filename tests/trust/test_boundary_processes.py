@@ -61,7 +61,9 @@ def test_swarm_setup_runs_a_planted_script_sandboxed_without_the_key(
                     "^Split",
                     [
                         turn(
-                            tool_calls=[call("write_file", path="scripts/setup.py", content=planted)]
+                            tool_calls=[
+                                call("write_file", path="scripts/setup.py", content=planted)
+                            ]
                         ),
                         turn(tool_calls=[call("spawn_agents", tasks=[task("w", "w.txt")])]),
                         turn("All done."),
