@@ -67,6 +67,7 @@ class RenderPage(Tool[RenderPageParams]):
             scroll_while_recording=params.scroll,
             settings=vision,
             collect_elements=reference is not None,
+            network=ctx.settings.sandbox.network,
         )
         lines = [f"rendered {params.target} at {viewport.width}x{viewport.height}", report.text()]
         images = [await asyncio.to_thread(image_part_from_bytes, report.png, "page.png", vision)]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kimicode.errors import ToolError
+from kimicode.vision import page_network
 from kimicode.vision.browser import get_browser
 from kimicode.vision.page_options import PageAction, Viewport
 
@@ -34,6 +35,7 @@ ACTION_TIMEOUT_MS = 5_000
 MAX_WAIT_MS = 10_000
 MAX_MESSAGES = 40
 _CONSOLE_ORDER = {"error": 0, "warning": 1}
+BLOCKED_FAILURE = "net::ERR_BLOCKED_BY_CLIENT"
 
 
 @dataclass(slots=True)
@@ -45,6 +47,8 @@ class PageReport:
     """(type, text), errors and warnings first."""
     page_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
+    blocked_requests: list[str] = field(default_factory=list)
+    """URLs off the page's origin that were refused (`[sandbox] network = false`)."""
     action_errors: list[str] = field(default_factory=list)
     frames: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     """(timestamp_s, image part) from a recording."""
@@ -63,6 +67,11 @@ class PageReport:
         lines = [f"title: {self.title or '(none)'}", f"url: {self.url}"]
         lines += _section("page errors (uncaught exceptions)", self.page_errors)
         lines += _section("failed requests", self.failed_requests)
+        lines += _section(
+            "blocked requests (pages reach only their own origin; [sandbox] network = true "
+            "lifts this)",
+            self.blocked_requests,
+        )
         lines += _section("console", [f"[{kind}] {text}" for kind, text in self.console])
         lines += _section("actions that failed", self.action_errors)
         if not (self.page_errors or self.failed_requests or self.console):
@@ -88,13 +97,20 @@ async def render(
     scroll_while_recording: bool = False,
     settings: VisionSettings | None = None,
     collect_elements: bool = False,
+    network: bool = False,
 ) -> PageReport:
-    """Open `url` in a new context, apply `actions`, take the screenshot (and the layout)."""
+    """Open `url` in a new context, apply `actions`, take the screenshot (and the layout).
+
+    Without `network` the page reaches only its own origin (see `page_network`)."""
     browser = await get_browser()
-    context = await browser.new_context(**viewport.context_options())
+    context = await browser.new_context(
+        **viewport.context_options(), **page_network.context_options(network)
+    )
     try:
-        page = await context.new_page()
         report = PageReport(b"", "", url)
+        if not network:
+            await page_network.confine(context, url, report.blocked_requests)
+        page = await context.new_page()
         _listen(page, report)
         try:
             await page.goto(url, wait_until="load", timeout=NAV_TIMEOUT_MS)
@@ -106,7 +122,9 @@ async def render(
             except Exception as exc:
                 report.action_errors.append(f"{action.describe()}: {_first_line(exc)}")
         if record_seconds > 0 and settings is not None:
-            report.frames = await _record(page, record_seconds, scroll_while_recording, settings)
+            report.frames = await _record(
+                page, record_seconds, scroll_while_recording, settings, network
+            )
         report.png = await page.screenshot(full_page=full_page, type="png")
         if collect_elements:
             report.elements = await _elements(page, full_page)
@@ -143,8 +161,8 @@ def _listen(page: Page, report: PageReport) -> None:
         report.page_errors.append(str(getattr(exc, "message", exc) or exc))
 
     def on_request_failed(request: Any) -> None:
-        if _is_favicon(request.url):
-            return
+        if _is_favicon(request.url) or request.failure == BLOCKED_FAILURE:
+            return  # blocked requests have their own list
         report.failed_requests.append(f"{request.url} ({request.failure or 'failed'})")
 
     def on_response(response: Any) -> None:
@@ -184,18 +202,18 @@ async def _apply(page: Page, action: PageAction) -> None:
 
 
 async def _record(
-    page: Page, seconds: float, scroll: bool, settings: VisionSettings
+    page: Page, seconds: float, scroll: bool, settings: VisionSettings, network: bool
 ) -> list[tuple[float, dict[str, Any]]]:
     """Frames over `seconds`: from a Playwright video when possible, else screenshots."""
     seconds = min(seconds, 10.0)
-    frames = await _record_video(page, seconds, scroll, settings)
+    frames = await _record_video(page, seconds, scroll, settings, network)
     if frames is not None:
         return frames
     return await _record_screenshots(page, seconds, scroll, settings)
 
 
 async def _record_video(
-    page: Page, seconds: float, scroll: bool, settings: VisionSettings
+    page: Page, seconds: float, scroll: bool, settings: VisionSettings, network: bool
 ) -> list[tuple[float, dict[str, Any]]] | None:
     """A real recording in a second context with record_video_dir; None without ffmpeg."""
     from kimicode.vision.video import sample_video
@@ -206,8 +224,13 @@ async def _record_video(
         context: BrowserContext | None = None
         try:
             context = await browser.new_context(
-                viewport=viewport, record_video_dir=tmp, record_video_size=viewport
+                viewport=viewport,
+                record_video_dir=tmp,
+                record_video_size=viewport,
+                **page_network.context_options(network),
             )
+            if not network:
+                await page_network.confine(context, page.url, [])
             rec = await context.new_page()
             await rec.goto(page.url, wait_until="load", timeout=NAV_TIMEOUT_MS)
             await _play(rec, seconds, scroll)

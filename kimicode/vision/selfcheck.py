@@ -85,6 +85,7 @@ async def visual_check(
     out_dir: Path,
     round_no: int,
     send_images: bool = True,
+    network: bool = False,
 ) -> VisualCheckResult:
     """Render `target`, compare with `reference`, keep the screenshot; one round's message.
 
@@ -96,7 +97,12 @@ async def visual_check(
     viewport, full_page = _viewport_for(ref_img.size if ref_img else None)
     url = await resolve_target(workspace, target)
     report = await render(
-        url, viewport, full_page=full_page, settings=settings, collect_elements=ref_img is not None
+        url,
+        viewport,
+        full_page=full_page,
+        settings=settings,
+        collect_elements=ref_img is not None,
+        network=network,
     )
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     shot_path = out_dir / f"selfcheck-{round_no}.png"
