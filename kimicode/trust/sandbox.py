@@ -78,7 +78,7 @@ _probe_cache: dict[tuple[str, bool], tuple[tuple[str, ...] | None, str]] = {}
 
 @dataclass(frozen=True, slots=True)
 class Sandbox:
-    """Builds the bwrap command line; `wrap` is what run_shell calls."""
+    """Builds the bwrap command line; `wrap` is what `trust.launcher` calls."""
 
     network: bool = False
     bwrap: str = "bwrap"
