@@ -281,7 +281,7 @@ class Session:
                 shots.append,
                 send_images=self.settings.model.vision,
             ),
-            checks_finish_check(self.settings, CheckRecord()),
+            checks_finish_check(self.settings, CheckRecord(), self.services.sandbox),
         ]
         if self.hooks is not None:
             checks.append(self.hooks.stop_check())

@@ -118,8 +118,11 @@ class CheckRecord:
     rounds: int = 0
 
 
-def checks_finish_check(settings: Settings, record: CheckRecord) -> FinishCheck:
-    """The test-fix loop as a finish check; `record` says which checks passed."""
+def checks_finish_check(
+    settings: Settings, record: CheckRecord, sandbox: Sandbox | None
+) -> FinishCheck:
+    """The test-fix loop as a finish check; `record` says which checks passed. The checks
+    run in `sandbox` (the run's; None only when it has none)."""
     commands = {
         k: v for k, v in (("test", settings.checks.test), ("lint", settings.checks.lint)) if v
     }
@@ -131,7 +134,7 @@ def checks_finish_check(settings: Settings, record: CheckRecord) -> FinishCheck:
         failures = []
         for name, command in commands.items():
             code, output = await run_check(
-                command, agent.workspace, settings.shell.timeout, agent.extras.get("sandbox")
+                command, agent.workspace, settings.shell.timeout, sandbox
             )
             record.passed[name] = code == 0
             if code != 0:

@@ -112,7 +112,7 @@ async def run_subagent(
         name=task.name,
         parts=AgentParts(
             hooks=hooks,
-            finish_checks=(checks_finish_check(env.settings, record),),
+            finish_checks=(checks_finish_check(env.settings, record, env.sandbox),),
             workspace_ready=ready,
             max_steps=swarm.agent_max_steps,
         ),
@@ -164,7 +164,7 @@ async def _set_up(
     blocked = await _subagent_hook("SubagentStart", env, task, out.worktree.path, None)
     if blocked:
         raise RuntimeError(f"a SubagentStart hook refused this agent: {blocked}")
-    return SparseWorkspace(out.worktree, settings=swarm, sandbox=env.extras.get("sandbox"))
+    return SparseWorkspace(out.worktree, settings=swarm, sandbox=env.sandbox)
 
 
 async def _finish(

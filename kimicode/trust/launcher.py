@@ -44,7 +44,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kimicode.errors import ToolError
 from kimicode.tools.process_group import kill_group
@@ -123,8 +123,8 @@ class RunningProcess:
         """Until it ends ("done"), `limit_s` is up ("timeout": killed) or it exited but
         something it started still holds the output ("lingering": killed). A cancel
         kills the group."""
-        exited = asyncio.create_task(_exited(self.proc))
-        readers = asyncio.gather(*self._readers)
+        exited: asyncio.Future[Any] = asyncio.create_task(_exited(self.proc))
+        readers: asyncio.Future[Any] = asyncio.gather(*self._readers)
         try:
             try:
                 async with asyncio.timeout(limit_s):
