@@ -11,6 +11,7 @@ One line per module:
 - `snapshot`: the base commit (HEAD, or a snapshot of a dirty tree).
 - `worktrees`: one sparse worktree and branch per agent.
 - `workspace`: `SparseWorkspace`, the whole repository visible from one.
+- `readonly`: read-only agents: the base snapshot, refused writes, fetched sources.
 - `shared`: `[swarm] link`/`copy`/`setup` build state in a worktree.
 - `commit`: an agent's own files committed on its branch.
 - `merge`: merge safety, the whole story, and the merge itself.

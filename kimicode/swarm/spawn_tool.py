@@ -42,7 +42,9 @@ def render_report(report: SwarmReport) -> str:
     for o in report.outcomes:
         lines.append("")
         head = f"## {o.name}: {o.status}"
-        if o.merged:
+        if not o.files:
+            head += " (read-only)"
+        elif o.merged:
             head += ", merged"
         elif o.conflict:
             head += f", NOT merged (conflict with the user's changes in {', '.join(o.conflict)})"

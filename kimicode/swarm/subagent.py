@@ -24,6 +24,7 @@ from kimicode.config import Settings
 from kimicode.protocols import ChatModel, Tool
 from kimicode.swarm import manifest
 from kimicode.swarm.commit import AgentCommit, commit_agent_work
+from kimicode.swarm.readonly import SnapshotWorkspace, SourceLog, read_only_tools
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.tasks import TaskSpec
 from kimicode.swarm.workspace import SparseWorkspace
@@ -85,15 +86,25 @@ async def run_subagent(
     emit = ev.tagged(env.emit, task.name)
     swarm = env.settings.swarm
     root = env.settings.project_dir
-    setup = asyncio.create_task(_set_up(task, base, run_id, env, emit, out))
-    expected = manifest.worktree_path(root, run_id, task.name)
-    system = load("subagent").format(root=expected, owned=", ".join(task.files))
-    if skills := skills_prompt(env.tools):
+    sources = SourceLog(emit) if task.read_only else None
+    setup: asyncio.Task[Workspace]
+    if sources is not None:
+        emit = sources
+        setup = asyncio.create_task(_set_up_read_only(task, base, env, emit))
+        expected, tools = root, read_only_tools(env.tools)
+        system = load("subagent_read").format(root=root)
+    else:
+        setup = asyncio.create_task(_set_up(task, base, run_id, env, emit, out))
+        expected, tools = manifest.worktree_path(root, run_id, task.name), env.tools
+        system = load("subagent").format(root=expected, owned=", ".join(task.files))
+    if skills := skills_prompt(tools):
         system += f"\n\n{skills}"
     record = CheckRecord()
     hooks = ToolHooks(env.settings, expected) if ToolHooks.wanted(env.settings) else None
     services = ToolServices(
-        workspace=Workspace(expected, owned=task.files),
+        workspace=Workspace(expected, owned=task.files)
+        if sources is None
+        else SnapshotWorkspace(root, base.commit),
         settings=env.settings,
         emit=emit,
         approve=env.approve,
@@ -105,7 +116,7 @@ async def run_subagent(
 
     agent = Agent(
         env.model,
-        ToolSet(env.tools),
+        ToolSet(tools),
         [{"role": "system", "content": system}],
         services,
         Budget(swarm.agent_max_tool_calls, parent=env.budget),
@@ -122,6 +133,8 @@ async def run_subagent(
             agent.run(_first_message(task, env.repo_summary)), swarm.agent_timeout
         )
         out.status, out.summary, out.error = result.status, result.result, result.error
+        if sources is not None:
+            out.summary = sources.cite(out.summary)
     except TimeoutError:
         out.status = "error"
         out.error = f"timed out after {swarm.agent_timeout:.0f} s ([swarm] agent_timeout)"
@@ -167,29 +180,44 @@ async def _set_up(
     return SparseWorkspace(out.worktree, settings=swarm, sandbox=env.sandbox)
 
 
+async def _set_up_read_only(
+    task: TaskSpec, base: Base, env: SubAgentEnv, emit: ev.EventSink
+) -> SnapshotWorkspace:
+    """No worktree and no branch: the base commit read straight from the object store."""
+    emit(ev.AgentSpawned(name=task.name, files=[], branch="", worktree=""))
+    root = env.settings.project_dir
+    blocked = await _subagent_hook("SubagentStart", env, task, root, None)
+    if blocked:
+        raise RuntimeError(f"a SubagentStart hook refused this agent: {blocked}")
+    return SnapshotWorkspace(root, base.commit)
+
+
 async def _finish(
     task: TaskSpec,
     env: SubAgentEnv,
     out: SubAgentOutcome,
-    setup: asyncio.Task[SparseWorkspace],
+    setup: asyncio.Task[Workspace],
     emit: ev.EventSink,
     started: float,
 ) -> None:
     """Keep the agent's work on its branch, run SubagentStop, report: even when cancelled."""
-    workspace: SparseWorkspace | None = None
+    workspace: Workspace | None = None
     try:
         workspace = await setup
     except Exception as exc:
         if out.status == "success" or not out.error:
             out.status, out.error = "error", f"{type(exc).__name__}: {exc}"
     try:
-        if workspace is not None:
+        if isinstance(workspace, SnapshotWorkspace):
+            await workspace.close()
+        elif isinstance(workspace, SparseWorkspace):
             await _keep_work(out, task, workspace)
     except Exception as exc:
         out.status, out.error = "error", out.error or f"{type(exc).__name__}: {exc}"
     out.duration_s = time.perf_counter() - started
-    if out.worktree is not None:
-        await _subagent_hook("SubagentStop", env, task, out.worktree.path, out.status)
+    if out.worktree is not None or task.read_only:
+        cwd = out.worktree.path if out.worktree is not None else env.settings.project_dir
+        await _subagent_hook("SubagentStop", env, task, cwd, out.status)
     emit(
         ev.AgentFinished(
             name=task.name,
@@ -236,4 +264,6 @@ async def _subagent_hook(
 def _first_message(task: TaskSpec, repo_summary: str) -> str:
     files = "\n".join(f"- {f}" for f in task.files)
     summary = f"\n\nThe repository:\n{repo_summary}" if repo_summary else ""
+    if task.read_only:
+        return f"{task.prompt.strip()}\n\nYou are read-only: read, search and report.{summary}"
     return f"{task.prompt.strip()}\n\nFiles you own (only these may be written):\n{files}{summary}"

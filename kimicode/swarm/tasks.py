@@ -24,7 +24,8 @@ class TaskSpec(BaseModel):
     )
     prompt: str = Field(description="The whole task for the sub-agent; it sees nothing else.")
     files: list[str] = Field(
-        description="Files or globs (relative to the project root) this agent owns and may write."
+        description="Files or globs (relative to the project root) this agent owns and may "
+        "write; [] for a read-only agent that reads and reports (no worktree, nothing merged)."
     )
 
     @field_validator("name")
@@ -45,9 +46,12 @@ class TaskSpec(BaseModel):
             if not path or path.startswith("/") or ".." in path.split("/"):
                 raise ValueError(f"{raw!r} must be a path or glob inside the project")
             cleaned.append(path)
-        if not cleaned:
-            raise ValueError("each task must own at least one file or glob")
         return cleaned
+
+    @property
+    def read_only(self) -> bool:
+        """No files: the agent reads the base snapshot and reports; nothing to merge."""
+        return not self.files
 
 
 class SpawnParams(BaseModel):

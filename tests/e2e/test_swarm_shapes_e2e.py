@@ -1,0 +1,145 @@
+"""The swarm's wider shapes through the real entry point: read-only research agents."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import call, git, requests_of, script, sub_agent, task, turn
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
+from web_site import Site, web_site
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Site]:
+    with web_site() as served:
+        yield served
+
+
+def _report(server) -> str:  # type: ignore[no-untyped-def]
+    """What spawn_agents returned to the orchestrator."""
+    for body in requests_of(server):
+        for message in body["messages"]:
+            if message["role"] == "tool" and "sub-agents ran" in str(message["content"]):
+                return str(message["content"])
+    raise AssertionError("no spawn_agents report reached the orchestrator")
+
+
+def _sub_requests(server, name: str) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    return [
+        b
+        for b in requests_of(server)
+        if len(b["messages"]) > 1 and str(b["messages"][1]["content"]).startswith(f"Task {name}:")
+    ]
+
+
+def test_read_only_fan_out_of_40_with_a_writer_and_sources(
+    repo: Path, replay, kimicode, site: Site
+) -> None:
+    (repo / ".kimicode").mkdir()
+    (repo / ".kimicode" / "config.toml").write_text(
+        '[web]\nallow = ["127.0.0.1"]\n[permissions]\nallow = ["fetch_url(127.0.0.1)"]\n'
+    )
+    (repo / "cli.py").write_text("print('uncommitted: readers see the snapshot')\n")
+    readers = [f"r{i:02d}" for i in range(40)]
+    page = f"{site.url}/article"
+    conversations = [
+        sub_agent(
+            n,
+            [
+                turn(tool_calls=[call("read_file", path="cli.py")]),
+                turn(f"{n}: cli.py prints a message."),
+            ],
+        )
+        for n in readers[2:]
+    ]
+    conversations.append(
+        sub_agent(
+            "r00",
+            [
+                turn(tool_calls=[call("fetch_url", url=page)]),
+                turn("r00: the release notes mention widgets."),
+            ],
+        )
+    )
+    conversations.append(
+        sub_agent(
+            "r01",
+            [
+                turn(tool_calls=[call("write_file", path="cli.py", content="hacked\n")]),
+                turn(tool_calls=[call("run_shell", command="touch pwned")]),
+                turn("r01: I could not write."),
+            ],
+        )
+    )
+    conversations.append(
+        sub_agent(
+            "w",
+            [
+                turn(tool_calls=[call("write_file", path="docs/w.md", content="# w\n")]),
+                turn("w wrote docs/w.md."),
+            ],
+        )
+    )
+    tasks = [task(n) for n in readers] + [task("w", "docs/w.md")]
+    server = replay(
+        script(
+            ("^Split", [turn(tool_calls=[call("spawn_agents", tasks=tasks)]), turn("Done.")]),
+            *conversations,
+        )
+    )
+    res = kimicode(
+        "-p", "Split the audit", "--swarm", "--yolo", "--output-format", "json",
+        cwd=repo, server=server, timeout=600,
+    )  # fmt: skip
+    assert res.code == 0, res
+    out = res.json()
+    agents = {a["name"]: a for a in out["agents"]}
+    assert len(agents) == 41
+    assert all(agents[n]["status"] == "success" for n in agents), agents
+    # readers: no worktree, no branch, nothing merged; they counted in the accounting
+    assert not any(agents[n]["merged"] for n in readers) and agents["w"]["merged"]
+    assert out["tool_calls"] == 1 + 38 + 1 + 2 + 1
+    assert (repo / "docs" / "w.md").read_text() == "# w\n"
+    assert (repo / "cli.py").read_text() == "print('uncommitted: readers see the snapshot')\n"
+    assert not (repo / "pwned").exists()
+    assert git(repo, "branch", "--list", "kimicode/*") == ""
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+    # a reader read the base snapshot (the uncommitted edit included)
+    r05 = _sub_requests(server, "r05")[-1]["messages"]
+    assert "uncommitted: readers see the snapshot" in str(r05[-1]["content"])
+    # readers are offered only read-only tools
+    offered = {t["function"]["name"] for t in _sub_requests(server, "r05")[0]["tools"]}
+    assert {"read_file", "grep", "glob", "fetch_url"} <= offered
+    assert not offered & {"write_file", "edit_file", "run_shell", "spawn_agents"}
+    # a write attempt is a tool error saying it is read-only
+    r01 = [m for m in _sub_requests(server, "r01")[-1]["messages"] if m["role"] == "tool"]
+    assert len(r01) == 2 and all("read-only" in str(m["content"]) for m in r01)
+    report = _report(server)
+    assert "## r07: success (read-only)" in report and "r07: cli.py prints a message." in report
+    assert f"r00: the release notes mention widgets.\n\nSources:\n- {page}" in report
+    assert "w wrote docs/w.md." in report and "## w: success, merged" in report
+    assert any(r["path"] == "/article" for r in site.requests)
+
+
+def test_a_read_only_only_call_leaves_nothing_behind(repo: Path, replay, kimicode) -> None:
+    server = replay(
+        script(
+            ("^Split", [turn(tool_calls=[call("spawn_agents", tasks=[task("q")])]), turn("Ok.")]),
+            sub_agent(
+                "q", [turn(tool_calls=[call("grep", pattern="argparse")]), turn("q: found.")]
+            ),
+        )
+    )
+    head = git(repo, "rev-parse", "HEAD")
+    res = kimicode("-p", "Split it", "--swarm", "--yolo", cwd=repo, server=server)
+    assert res.code == 0, res
+    q = _sub_requests(server, "q")[-1]["messages"]
+    assert "cli.py" in str(q[-1]["content"]) and "argparse" in str(q[-1]["content"])
+    assert "q: found." in _report(server) and "0 merged" in _report(server)
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "branch", "--list", "kimicode/*") == ""
