@@ -20,10 +20,11 @@ class SpawnAgentsTool(Tool[SpawnParams]):
         self.deps = deps
 
     def summary(self, params: SpawnParams) -> str:
-        return f"spawn_agents {', '.join(t.name for t in params.tasks)}"
+        names = [t.name for t in params.tasks] + [i.name for i in params.items]
+        return f"spawn_agents {', '.join(names)}"
 
     async def run(self, params: SpawnParams, ctx: ToolContext) -> ToolResult:
-        report = await Swarm(self.deps).run(params.tasks)
+        report = await Swarm(self.deps).run(params.all_tasks())
         return ToolResult(
             render_report(report),
             changed=report.merged_files,

@@ -18,35 +18,38 @@ from kimicode.globs import expand, is_literal, matches_any
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 
 
+def _check_name(value: str) -> str:
+    if not NAME.match(value) or ".." in value or value.endswith((".lock", ".")):
+        raise ValueError(
+            "use 1-48 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        )
+    return value
+
+
+def _check_files(value: list[str]) -> list[str]:
+    cleaned = []
+    for raw in value:
+        path = raw.strip().removeprefix("./")
+        if not path or path.startswith("/") or ".." in path.split("/"):
+            raise ValueError(f"{raw!r} must be a path or glob inside the project")
+        cleaned.append(path)
+    return cleaned
+
+
+NAME_FIELD = "Short unique name: letters, digits, '-', '_' (used in branch names)."
+FILES_FIELD = (
+    "Files or globs (relative to the project root) this agent owns and may write; "
+    "[] for a read-only agent that reads and reports (no worktree, nothing merged)."
+)
+
+
 class TaskSpec(BaseModel):
-    name: str = Field(
-        description="Short unique name: letters, digits, '-', '_' (used in branch names)."
-    )
+    name: str = Field(description=NAME_FIELD)
     prompt: str = Field(description="The whole task for the sub-agent; it sees nothing else.")
-    files: list[str] = Field(
-        description="Files or globs (relative to the project root) this agent owns and may "
-        "write; [] for a read-only agent that reads and reports (no worktree, nothing merged)."
-    )
+    files: list[str] = Field(description=FILES_FIELD)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not NAME.match(value) or ".." in value or value.endswith((".lock", ".")):
-            raise ValueError(
-                "use 1-48 letters, digits, '-', '_' or '.', starting with a letter or digit"
-            )
-        return value
-
-    @field_validator("files")
-    @classmethod
-    def _files(cls, value: list[str]) -> list[str]:
-        cleaned = []
-        for raw in value:
-            path = raw.strip().removeprefix("./")
-            if not path or path.startswith("/") or ".." in path.split("/"):
-                raise ValueError(f"{raw!r} must be a path or glob inside the project")
-            cleaned.append(path)
-        return cleaned
+    _name = field_validator("name")(_check_name)
+    _files = field_validator("files")(_check_files)
 
     @property
     def read_only(self) -> bool:
@@ -54,10 +57,59 @@ class TaskSpec(BaseModel):
         return not self.files
 
 
+class ItemSpec(BaseModel):
+    name: str = Field(description=NAME_FIELD)
+    item: str = Field(description="What replaces {item} in the template for this agent.")
+    files: list[str] = Field(default_factory=list, description=FILES_FIELD)
+
+    _name = field_validator("name")(_check_name)
+    _files = field_validator("files")(_check_files)
+
+
 class SpawnParams(BaseModel):
     tasks: list[TaskSpec] = Field(
-        description="The sub-agents to run in parallel; their files may not overlap."
+        default_factory=list,
+        description="The sub-agents to run in parallel; their files may not overlap.",
     )
+    template: str | None = Field(
+        None,
+        description="One prompt for many similar agents: {item} (required) and {name} are "
+        "replaced per entry of `items`. Cheaper than writing every prompt out.",
+    )
+    items: list[ItemSpec] = Field(
+        default_factory=list, description="With `template`: one agent per item."
+    )
+
+    def all_tasks(self) -> list[TaskSpec]:
+        """`tasks` plus the template expanded over `items`; ToolError for a bad template."""
+        if self.template is None:
+            if self.items:
+                raise ToolError("`items` needs a `template` (a prompt containing {item})")
+            return list(self.tasks)
+        if "{item}" not in self.template:
+            raise ToolError(
+                "the template must contain {item} (and may contain {name}); without it "
+                "every agent would get the same prompt"
+            )
+        if not self.items:
+            raise ToolError("a `template` needs `items`: [{name, item, files}] (at least one)")
+        expanded = [
+            TaskSpec(
+                name=i.name,
+                prompt=self.template.replace("{name}", i.name).replace("{item}", i.item),
+                files=i.files,
+            )
+            for i in self.items
+        ]
+        every = [*self.tasks, *expanded]
+        prompts = [t.prompt for t in every]
+        same = sorted({t.name for t in every if prompts.count(t.prompt) > 1})
+        if same:
+            raise ToolError(
+                f"these tasks have the same prompt: {', '.join(same[:10])}; give each item "
+                "a distinct `item` (or tell them apart with {name})"
+            )
+        return every
 
 
 def validate_tasks(tasks: list[TaskSpec], base_files: list[str], budget_left: int) -> None:

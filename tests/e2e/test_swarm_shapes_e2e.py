@@ -143,3 +143,92 @@ def test_a_read_only_only_call_leaves_nothing_behind(repo: Path, replay, kimicod
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain") == ""
     assert git(repo, "branch", "--list", "kimicode/*") == ""
+
+
+def test_templated_fan_out_of_120(repo: Path, replay, kimicode) -> None:
+    names = [f"p{i:03d}" for i in range(120)]
+    template = "Task {name}: translate docs/{item}.md into French in docs/fr/{item}.md."
+    items = [{"name": n, "item": n, "files": [f"docs/fr/{n}.md"]} for n in names]
+    server = replay(
+        script(
+            (
+                "^Split",
+                [
+                    turn(tool_calls=[call("spawn_agents", template=template, items=items)]),
+                    turn("Done."),
+                ],
+            ),
+            *(
+                sub_agent(
+                    n,
+                    [
+                        turn(tool_calls=[call("write_file", path=f"docs/fr/{n}.md", content=n)]),
+                        turn(f"{n} translated."),
+                    ],
+                )
+                for n in names
+            ),
+        )
+    )
+    res = kimicode(
+        "-p", "Split the translation", "--swarm", "--yolo", "--output-format", "json",
+        cwd=repo, server=server, timeout=900,
+    )  # fmt: skip
+    assert res.code == 0, res
+    out = res.json()
+    assert sorted(a["name"] for a in out["agents"] if a["merged"]) == names
+    for n in names:
+        assert (repo / "docs" / "fr" / f"{n}.md").read_text() == n
+    # each agent got the template with its own values filled in
+    first = _sub_requests(server, "p042")[0]["messages"][1]["content"]
+    assert first.startswith("Task p042: translate docs/p042.md into French in docs/fr/p042.md.")
+    assert "120 sub-agents ran" in _report(server)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"template": "Task {name}: do it.", "items": [{"name": "a", "item": "x"}]}, "{item}"),
+        (
+            {
+                "template": "Task: fix {item}.",
+                "items": [{"name": "a", "item": "x"}, {"name": "b", "item": "x"}],
+            },
+            "same prompt: a, b",
+        ),
+        ({"items": [{"name": "a", "item": "x"}]}, "needs a `template`"),
+        (
+            {
+                "template": "Task {name}: {item}",
+                "items": [
+                    {"name": "a", "item": "x", "files": ["f.md"]},
+                    {"name": "a", "item": "y"},
+                ],
+            },
+            "must be unique; repeated: a",
+        ),
+        (
+            {
+                "template": "Task {name}: {item}",
+                "items": [
+                    {"name": "a", "item": "x", "files": ["f.md"]},
+                    {"name": "b", "item": "y", "files": ["f.md"]},
+                ],
+            },
+            "may not overlap",
+        ),
+    ],
+)
+def test_bad_templates_are_tool_errors_with_nothing_started(
+    repo: Path, replay, kimicode, arguments: dict, message: str
+) -> None:  # type: ignore[type-arg]
+    server = replay(
+        script(("^Split", [turn(tool_calls=[call("spawn_agents", **arguments)]), turn("Ok.")]))
+    )
+    res = kimicode("-p", "Split it", "--swarm", "--yolo", cwd=repo, server=server)
+    assert res.code == 0, res
+    bodies = requests_of(server)
+    assert len(bodies) == 2  # the orchestrator only: no sub-agent ever asked the model
+    result = [m for m in bodies[1]["messages"] if m["role"] == "tool"][-1]["content"]
+    assert message in result, result
+    assert git(repo, "branch", "--list", "kimicode/*") == ""
