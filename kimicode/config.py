@@ -46,10 +46,16 @@ class ModelSettings(Section):
     request_timeout: float = 600.0
 
 
+MAX_AGENTS = 300
+"""Sub-agents at once, and tasks in one spawn_agents call (--max-agents' ceiling)."""
+MAX_TOOL_CALLS = 10_000
+"""--max-tool-calls' ceiling: a task's tool calls, all agents together."""
+
+
 class AgentSettings(Section):
     max_steps: int = 200
     """Model turns per agent before it stops with status "limit"."""
-    max_tool_calls: int = 1500
+    max_tool_calls: int = Field(1500, ge=1, le=MAX_TOOL_CALLS)
     """Tool calls for the whole task, all agents together."""
     repeat_reminder: int = 3
     """Identical consecutive tool calls that earn the model a reminder."""
@@ -80,7 +86,7 @@ class PermissionSettings(Section):
 class SwarmSettings(Section):
     enabled: bool = False
     """The orchestrator may call spawn_agents (--swarm)."""
-    max_agents: int = Field(16, ge=1, le=100)
+    max_agents: int = Field(16, ge=1, le=MAX_AGENTS)
     model: str | None = None
     """Another model for sub-agents."""
     link: list[str] = Field(default_factory=lambda: ["node_modules", ".venv"])

@@ -68,14 +68,16 @@ def root(
     ] = None,
     max_agents: Annotated[
         int | None,
-        typer.Option(min=1, max=100, metavar="N", help="Concurrent sub-agents (default 16)."),
+        typer.Option(min=1, max=300, metavar="N", help="Concurrent sub-agents (default 16)."),
     ] = None,
     max_steps: Annotated[
         int | None, typer.Option(min=1, metavar="N", help="Model turns per agent.")
     ] = None,
     max_tool_calls: Annotated[
         int | None,
-        typer.Option(min=1, metavar="N", help="Tool calls for the task, all agents (1500)."),
+        typer.Option(
+            min=1, max=10_000, metavar="N", help="Tool calls for the task, all agents (1500)."
+        ),
     ] = None,
     image: Annotated[
         list[Path] | None,
@@ -235,7 +237,7 @@ def acp(
     model: str | None = typer.Option(None, metavar="NAME", help="Model id."),
     base_url: str | None = typer.Option(None, metavar="URL", help="OpenAI-compatible endpoint."),
     swarm: bool | None = typer.Option(None, "--swarm/--no-swarm", help="Offer spawn_agents."),
-    max_agents: int | None = typer.Option(None, min=1, max=100, metavar="N"),
+    max_agents: int | None = typer.Option(None, min=1, max=300, metavar="N"),
     yolo: bool = typer.Option(False, "--yolo", help="Approve every tool call."),
 ) -> None:
     """Serve the Agent Client Protocol on stdio, for Zed, JetBrains IDEs and Neovim."""

@@ -12,6 +12,7 @@ from itertools import combinations
 
 from pydantic import BaseModel, Field, field_validator
 
+from kimicode.config import MAX_AGENTS
 from kimicode.errors import ToolError
 from kimicode.globs import expand, is_literal, matches_any
 
@@ -116,6 +117,11 @@ def validate_tasks(tasks: list[TaskSpec], base_files: list[str], budget_left: in
     """Raise ToolError naming every problem; nothing has started yet."""
     if not tasks:
         raise ToolError("spawn_agents needs at least one task")
+    if len(tasks) > MAX_AGENTS:
+        raise ToolError(
+            f"{len(tasks)} tasks is more than one spawn_agents call can run (at most "
+            f"{MAX_AGENTS}); give agents larger pieces or spawn the rest in a later call"
+        )
     names = [t.name for t in tasks]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

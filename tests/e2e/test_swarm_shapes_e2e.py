@@ -232,3 +232,24 @@ def test_bad_templates_are_tool_errors_with_nothing_started(
     result = [m for m in bodies[1]["messages"] if m["role"] == "tool"][-1]["content"]
     assert message in result, result
     assert git(repo, "branch", "--list", "kimicode/*") == ""
+
+
+def test_301_agents_are_a_tool_error_and_the_limits_reach_300_and_10000(
+    repo: Path, replay, kimicode
+) -> None:
+    tasks = [task(f"t{i}") for i in range(301)]
+    server = replay(
+        script(("^Split", [turn(tool_calls=[call("spawn_agents", tasks=tasks)]), turn("Ok.")]))
+    )
+    res = kimicode(
+        "-p", "Split it", "--swarm", "--yolo", "--max-agents", "300",
+        "--max-tool-calls", "10000", cwd=repo, server=server,
+    )  # fmt: skip
+    assert res.code == 0, res
+    bodies = requests_of(server)
+    assert len(bodies) == 2  # nothing started: no sub-agent asked the model
+    result = [m for m in bodies[1]["messages"] if m["role"] == "tool"][-1]["content"]
+    assert "301 tasks" in result and "at most 300" in result
+    for flag, value in (("--max-agents", "301"), ("--max-tool-calls", "10001")):
+        over = kimicode("-p", "Split it", "--swarm", flag, value, cwd=repo, server=server)
+        assert over.code == 2 and flag in over.stderr, over
