@@ -83,6 +83,19 @@ class PermissionSettings(Section):
     deny: list[str] = Field(default_factory=list)
 
 
+class RaySettings(Section):
+    address: str = "auto"
+    """The cluster: "auto" (a running local cluster), "host:6379" or "ray://head:10001"."""
+    num_cpus: float = 1.0
+    """CPUs each sub-agent reserves on its node (a build or test suite may want more)."""
+    memory: int | None = None
+    """Bytes of memory each sub-agent reserves, or None for Ray's default (none)."""
+    retries: int = 0
+    """Times a sub-agent whose node died is started again on another node."""
+    max_bundle_bytes: int = 512 * 1024 * 1024
+    """The largest base bundle put in the object store; a bigger repository is refused."""
+
+
 class SwarmSettings(Section):
     enabled: bool = False
     """The orchestrator may call spawn_agents (--swarm)."""
@@ -97,6 +110,9 @@ class SwarmSettings(Section):
     agent_timeout: float = 1800.0
     agent_max_steps: int = 60
     agent_max_tool_calls: int = 200
+    backend: Literal["local", "ray"] = "local"
+    """Where sub-agents run: asyncio tasks here, or Ray tasks on a cluster ([swarm.ray])."""
+    ray: RaySettings = Field(default_factory=RaySettings)
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
 

@@ -165,6 +165,8 @@ class AgentSpawned(Event):
     files: list[str]
     branch: str
     worktree: str
+    node: str | None = None
+    """The cluster node it runs on (`[swarm] backend = "ray"`), else None."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,6 +182,7 @@ class AgentFinished(Event):
     duration_s: float = 0.0
     error: str | None = None
     diffstat: str = ""
+    node: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

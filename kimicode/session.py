@@ -206,6 +206,10 @@ class Session:
                 resumed=self.resumed,
             )
         )
+        if self.settings.swarm.enabled and self.settings.swarm.backend == "ray":
+            from kimicode.swarm.ray_backend import preflight
+
+            await preflight(self.settings.swarm.ray)  # no cluster: exit 2 before any model call
         for bad in self.skills.skipped:
             self.bus(ev.Notice(level="warning", message=f"skill skipped: {bad.path}: {bad.reason}"))
         # The model client (the openai import, ~0.4 s) loads in a thread while the map is built.

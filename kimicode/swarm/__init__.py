@@ -18,4 +18,7 @@ One line per module:
 - `gitops`: the swarm's questions to git (top directory, identity, trees).
 - `manifest`: where worktrees live; the per-run record in the cache dir.
 - `cleanup`: what interrupted runs left (`kimicode swarm clean`).
+- `bundles`: git bundles carrying the base to other machines and agents' work back.
+- `ray_backend`: `[swarm] backend = "ray"`, the driver side: agents as Ray tasks.
+- `ray_node`: the cluster side: one agent run on a node from plain data.
 """

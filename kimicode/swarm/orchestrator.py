@@ -102,8 +102,16 @@ class Swarm:
         control = deps.control
         handles: dict[str, asyncio.Task[SubAgentOutcome]] = {}
 
+        cluster = None
+        if swarm.backend == "ray":
+            from kimicode.swarm.ray_backend import start_run
+
+            cluster = await start_run(root, run_id, base, env)
+
         async def one(task: TaskSpec) -> SubAgentOutcome:
             async with gate:
+                if cluster is not None:
+                    return await cluster.run_agent(task)
                 return await run_subagent(task, base, run_id, env)
 
         for task in tasks:
@@ -120,6 +128,8 @@ class Swarm:
         finally:
             for name in handles:
                 control.tasks.pop(name, None)
+            if cluster is not None:
+                await cluster.close()
         outcomes = [_outcome(task, handles[task.name]) for task in tasks]
         report = SwarmReport(run_id, base, outcomes, 0.0)
         await asyncio.shield(self._merge(root, report))

@@ -1,0 +1,189 @@
+"""The swarm on Ray against the local backend, and what a cluster agent costs on top.
+
+Starts a two-node local Ray cluster on loopback addresses (a head with no
+CPUs for tasks, one worker node), then for each N runs the same swarm as
+`benchmarks/swarm.py` (300 ms model calls, 6 calls and 5 tool calls per
+agent) with `[swarm] backend = "local"` and `"ray"`, each in a fresh process.
+Then it times the per-agent pieces the cluster adds: the base bundle (once a
+run), a Ray task's round trip, unpacking the base on a node (first time and
+cached), and fetching an agent's branch back.
+
+Usage: python benchmarks/swarm_ray.py [--sizes 8,32,100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "swarm"))
+
+from ray_cluster import Cluster  # noqa: E402
+from swarm import build_script, make_repo  # noqa: E402
+
+
+async def one_run(root: Path, url: str, n: int, address: str | None) -> dict:
+    from kimicode import events as ev
+    from kimicode.config import load_settings
+    from kimicode.session import Session
+
+    flags = {
+        "model.base_url": url,
+        "model.api_key": "sk-bench",
+        "model.thinking": False,
+        "swarm.enabled": True,
+        "swarm.max_agents": n,
+        "permissions.mode": "yolo",
+        "sandbox.mode": "off",
+    }
+    if address:
+        flags.update({"swarm.backend": "ray", "swarm.ray.address": address,
+                      "swarm.ray.num_cpus": 0.05})  # fmt: skip
+    settings = load_settings(root, flags, env={}, user_file=root / ".none")
+    session = Session(settings)
+    session.model.prepare()
+    finished: list[ev.SwarmFinished] = []
+    session.bus.subscribe(lambda e: finished.append(e) if isinstance(e, ev.SwarmFinished) else None)
+    start = time.perf_counter()
+    outcome = await session.run("Run the benchmark tasks")
+    wall = time.perf_counter() - start
+    await session.aclose()
+    result = session.result_event(outcome)
+    failed = [a["name"] for a in result.agents if a["status"] != "success"]
+    return {"wall": wall, "swarm_wall": finished[-1].wall_s, "failed": len(failed)}
+
+
+def child(n: int, address: str | None) -> None:
+    import os
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        os.environ["KIMICODE_DATA_DIR"] = str(tmpdir / "data")
+        os.environ["KIMICODE_CACHE_DIR"] = str(tmpdir / "cache")
+        root = tmpdir / "repo"
+        make_repo(root)
+        script = tmpdir / "script.json"
+        script.write_text(json.dumps(build_script(n)))
+        server = subprocess.Popen(
+            [sys.executable, "-m", "kimicode.replay", str(script), "--port", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().strip()
+            print(json.dumps(asyncio.run(one_run(root, url, n, address))))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def measure(n: int, address: str | None) -> dict:
+    argv = [sys.executable, __file__, "--child", str(n), "--address", address or ""]
+    out = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"N={n} address={address} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def overheads(address: str, workdir: Path) -> dict[str, float]:
+    """Median seconds of each piece a cluster agent adds, measured on the real cluster."""
+    import ray
+
+    from kimicode.swarm.bundles import bundle_base, bundle_branch, fetch_branch, unpack_base
+
+    root = workdir / "overhead-repo"
+    make_repo(root)
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                          text=True, check=True).stdout.strip()  # fmt: skip
+    ray.init(address=address, log_to_driver=False)
+
+    @ray.remote(num_cpus=0.05)
+    def on_node(data: bytes, commit: str, cache: str) -> tuple[float, float, bytes]:
+        import asyncio as aio
+        import subprocess as sp
+
+        t0 = time.perf_counter()
+        repo = aio.run(unpack_base(data, commit, Path(cache)))
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        aio.run(unpack_base(data, commit, Path(cache)))
+        cached = time.perf_counter() - t0
+        branch = "kimicode/bench/agent"
+        sp.run(["git", "branch", "-f", branch, commit], cwd=repo, check=True)
+        wt = Path(cache) / "wt"
+        sp.run(["git", "worktree", "add", "-q", "-f", str(wt), branch], cwd=repo, check=True)
+        (wt / "out.txt").write_text("done\n")
+        sp.run(["git", "add", "out.txt"], cwd=wt, check=True)
+        sp.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "w"],
+               cwd=wt, check=True)  # fmt: skip
+        back = aio.run(bundle_branch(repo, branch, commit))
+        sp.run(["git", "worktree", "remove", "--force", str(wt)], cwd=repo, check=True)
+        return first, cached, back
+
+    @ray.remote(num_cpus=0.05)
+    def nothing() -> None:
+        return None
+
+    ray.get(nothing.remote())  # a warm worker
+    rows: dict[str, list[float]] = {k: [] for k in ("bundle", "round trip", "unpack first",
+                                                     "unpack cached", "fetch back")}  # fmt: skip
+    for i in range(5):
+        t0 = time.perf_counter()
+        data = asyncio.run(bundle_base(root, base))
+        rows["bundle"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ray.get(nothing.remote())
+        rows["round trip"].append(time.perf_counter() - t0)
+        first, cached, back = ray.get(on_node.remote(data, base, str(workdir / f"node-cache{i}")))
+        rows["unpack first"].append(first)
+        rows["unpack cached"].append(cached)
+        t0 = time.perf_counter()
+        asyncio.run(fetch_branch(root, back, f"kimicode/bench/agent{i}"))
+        rows["fetch back"].append(time.perf_counter() - t0)
+    ray.shutdown()
+    return {k: statistics.median(v) for k, v in rows.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="8,32,100")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--address", help=argparse.SUPPRESS)
+    opts = parser.parse_args()
+    if opts.child:
+        child(int(opts.child), opts.address or None)
+        return
+    with tempfile.TemporaryDirectory(prefix="kimicode-raybench-") as tmp:
+        workdir = Path(tmp)
+        cluster = Cluster(workdir)
+        try:
+            cluster.start_head("127.0.0.2", num_cpus=0)
+            cluster.add_worker("127.0.0.3", num_cpus=2)
+            print(f"{'N':>4} {'local s':>8} {'ray s':>8} {'ray/local':>10} {'failed':>7}")
+            for n in (int(x) for x in opts.sizes.split(",")):
+                local = measure(n, None)
+                on_ray = measure(n, cluster.address)
+                print(f"{n:>4} {local['wall']:>8.2f} {on_ray['wall']:>8.2f} "
+                      f"{on_ray['wall'] / local['wall']:>9.2f}x {on_ray['failed']:>7}",
+                      flush=True)  # fmt: skip
+            print("\nper-agent pieces on the cluster (median of 5, seconds):")
+            for name, value in overheads(cluster.address, workdir).items():
+                print(f"  {name:<14} {value:.3f}")
+        finally:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+"""The driver side of a Ray swarm: sub-agents as Ray tasks, their work fetched back and merged here.
+
+`[swarm] backend = "ray"` swaps how `Swarm` runs one agent and nothing else:
+validation, ownership, the merge and its safety stay on the user's machine,
+and the user's working tree is only ever written by that merge. Per run:
+
+1. connect (`[swarm.ray] address`), then check every alive node before any
+   agent starts: same kimicode version as here, git installed;
+2. bundle the base once and put it in the object store (refused, saying the
+   limit, when it is over `[swarm.ray] max_bundle_bytes`);
+3. start one relay actor: workers push their events to it, the driver drains
+   it and re-emits them, so the dashboard, stream-json and the session log
+   see remote agents as they see local ones; its answers carry cancellation;
+4. each agent is a Ray task (`num_cpus`, `memory`, `retries` from
+   `[swarm.ray]`) running `ray_node.run_agent`; it asks the relay for the API
+   key, which lives only in the relay's memory and the agent's (not in a
+   `runtime_env`, whose variables Ray writes to its agent log, nor in the
+   task's arguments or the object store); its branch comes back as a bundle
+   and is fetched into the user's repository under the same name;
+5. Ctrl-C asks every agent to stop through the relay (each commits its work
+   and returns it), and force-cancels what does not answer in time.
+
+Ray is imported only here, and only when this backend is chosen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import kimicode
+from kimicode import events as ev
+from kimicode.config import RaySettings
+from kimicode.errors import KimicodeError, UsageError
+from kimicode.swarm import manifest
+from kimicode.swarm.bundles import bundle_base, fetch_branch
+from kimicode.swarm.commit import AgentCommit
+from kimicode.swarm.snapshot import Base
+from kimicode.swarm.subagent import SubAgentEnv, SubAgentOutcome
+from kimicode.swarm.tasks import TaskSpec
+from kimicode.swarm.worktrees import AgentWorktree, branch_name
+
+DRAIN_EVERY_S = 0.1
+STOP_GRACE_S = 30.0
+CONNECT_TIMEOUT_S = 10.0
+INSTALL_HINT = "install it with: pip install 'kimicode[ray]'"
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(f'[swarm] backend = "ray" needs Ray, which is not installed; '
+                         f"{INSTALL_HINT}") from None  # fmt: skip
+    return ray
+
+
+class _Relay:
+    """The actor between workers and the driver: events in, cancellations out."""
+
+    def __init__(self) -> None:
+        self.events: list[bytes] = []
+        self.stop: set[str] = set()
+        self.stop_all = False
+        self._key = ""
+
+    def set_key(self, key: str) -> None:
+        self._key = key
+
+    def key(self) -> str:
+        """The API key, asked for by each agent at its start (kept in this actor's memory)."""
+        return self._key
+
+    def push(self, agent: str, batch: list[Any]) -> bool:
+        if batch:
+            self.events.append(pickle.dumps(batch))
+        return self.stop_all or agent in self.stop
+
+    def drain(self) -> list[bytes]:
+        out, self.events = self.events, []
+        return out
+
+    def cancel(self, agent: str | None) -> None:
+        if agent is None:
+            self.stop_all = True
+        else:
+            self.stop.add(agent)
+
+
+@dataclass(slots=True)
+class RayRun:
+    """One swarm run on the cluster: the base in the object store, the relay, the poller."""
+
+    root: Path
+    run_id: str
+    base: Base
+    env: SubAgentEnv
+    ray: Any
+    bundle: Any
+    relay: Any
+    poller: asyncio.Task[None] | None = None
+    refs: dict[str, Any] = field(default_factory=dict)
+    fetching: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One fetch into the user's repository at a time."""
+
+    async def run_agent(self, task: TaskSpec) -> SubAgentOutcome:
+        """One agent on the cluster, as a local outcome whose branch is in the user's repo."""
+        settings = self.env.settings
+        options: dict[str, Any] = {
+            "num_cpus": settings.swarm.ray.num_cpus,
+            "max_retries": settings.swarm.ray.retries,
+            "retry_exceptions": False,
+        }
+        if settings.swarm.ray.memory:
+            options["memory"] = settings.swarm.ray.memory
+        remote = self.ray.remote(_run_agent_entry).options(**options)
+        ref = remote.remote(self._payload(task), self.bundle, self.relay)
+        self.refs[task.name] = ref
+        try:
+            data = await self._result(task, ref)
+        finally:
+            self.refs.pop(task.name, None)
+        return await self._outcome(task, data)
+
+    async def _result(self, task: TaskSpec, ref: Any) -> dict[str, Any] | BaseException:
+        try:
+            return dict(await ref)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._stop(task, ref))
+            raise
+        except Exception as exc:  # the node died, the worker crashed, the task raised
+            return exc
+
+    async def _stop(self, task: TaskSpec, ref: Any) -> None:
+        """Ask the agent to stop; its work comes back to its branch here, or it is killed."""
+        await self.relay.cancel.remote(task.name)
+        try:
+            async with asyncio.timeout(STOP_GRACE_S):
+                await self._outcome(task, dict(await ref))
+        except Exception as exc:
+            self.ray.cancel(ref, force=True)
+            self.env.emit(
+                ev.Notice(
+                    agent=task.name,
+                    level="warning",
+                    message=f"its work on the cluster could not be brought back: {_describe(exc)}",
+                )
+            )
+
+    async def _outcome(
+        self, task: TaskSpec, data: dict[str, Any] | BaseException
+    ) -> SubAgentOutcome:
+        if isinstance(data, BaseException):
+            return SubAgentOutcome(
+                task.name, "error", "", task.files, error=f"on the cluster: {_describe(data)}"
+            )
+        out = SubAgentOutcome(
+            name=task.name,
+            status=data["status"],
+            summary=data.get("summary", ""),
+            files=task.files,
+            steps=data.get("steps", 0),
+            tool_calls=data.get("tool_calls", 0),
+            prompt_tokens=data.get("prompt_tokens", 0),
+            completion_tokens=data.get("completion_tokens", 0),
+            duration_s=data.get("duration_s", 0.0),
+            error=data.get("error"),
+            checks=data.get("checks", {}),
+        )
+        self.env.budget.take(out.tool_calls)
+        commit = data.get("commit")
+        branch = branch_name(self.run_id, task.name)
+        worktree = AgentWorktree(
+            repo_root=self.root,
+            run_id=self.run_id,
+            agent=task.name,
+            path=manifest.worktree_path(self.root, self.run_id, task.name),
+            branch=branch,
+            base=self.base.commit,
+            owned=list(task.files),
+        )
+        out.worktree = worktree
+        if commit is not None and data.get("bundle"):
+            async with self.fetching:
+                tip = await fetch_branch(self.root, data["bundle"], branch)
+            out.commit = AgentCommit(
+                worktree, tip, commit["message"], commit["changed"], commit["outside"],
+                commit["diffstat"],
+            )  # fmt: skip
+            await manifest.update_agent(
+                self.root, self.run_id, task.name, branch=branch, status="committed", commit=tip
+            )
+        else:
+            out.commit = AgentCommit(worktree, None, "")
+        return out
+
+    def _payload(self, task: TaskSpec) -> dict[str, Any]:
+        env = self.env
+        settings = env.settings.model_dump(mode="json", by_alias=True)
+        settings["model"]["api_key"] = None  # the key travels in the task's environment only
+        return {
+            "version": kimicode.__version__,
+            "task": task.model_dump(),
+            "base": self.base.commit,
+            "run_id": self.run_id,
+            "settings": settings,
+            "tools": [t.name for t in env.tools],
+            "budget": env.budget.remaining,
+            "repo_summary": env.repo_summary,
+        }
+
+    async def poll(self) -> None:
+        """Re-emit the workers' events here, in the order they were pushed."""
+        while True:
+            await asyncio.sleep(DRAIN_EVERY_S)
+            await self.drain()
+
+    async def drain(self) -> None:
+        for blob in await self.relay.drain.remote():
+            for event in pickle.loads(blob):
+                self.env.emit(event)
+
+    async def close(self) -> None:
+        if self.poller is not None:
+            self.poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.poller
+        with contextlib.suppress(Exception):
+            await self.drain()
+        with contextlib.suppress(Exception):
+            self.ray.kill(self.relay)
+
+
+async def start_run(root: Path, run_id: str, base: Base, env: SubAgentEnv) -> RayRun:
+    """Connect, check the nodes, put the base in the object store, start the relay."""
+    ray = import_ray()
+    settings = env.settings.swarm.ray
+    await asyncio.to_thread(_connect, ray, settings.address)
+    await _check_nodes(ray)
+    data = await bundle_base(root, base.commit)
+    if len(data) > settings.max_bundle_bytes:
+        raise KimicodeError(
+            f"the base is a {len(data) / 1e6:.0f} MB git bundle, over [swarm.ray] "
+            f"max_bundle_bytes ({settings.max_bundle_bytes / 1e6:.0f} MB): raise the limit "
+            "if the cluster's object store can hold it, or run the swarm locally"
+        )
+    bundle = await asyncio.to_thread(ray.put, data)
+    relay = ray.remote(num_cpus=0)(_Relay).remote()
+    key = env.settings.model.api_key
+    await relay.set_key.remote(key.get_secret_value() if key else "")
+    run = RayRun(root, run_id, base, env, ray, bundle, relay)
+    run.poller = asyncio.create_task(run.poll(), name=f"ray-relay:{run_id}")
+    env.emit(
+        ev.Notice(level="info", message=f"swarm {run_id} on the Ray cluster at {settings.address}")
+    )
+    return run
+
+
+async def preflight(settings: RaySettings) -> None:
+    """Ray is installed and the cluster's address answers, or a usage error (exit 2) now."""
+    import_ray()
+    address = settings.address
+    if address == "auto":
+        return  # Ray finds a local cluster itself, and says so quickly when there is none
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            _, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+        writer.close()
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        raise UsageError(
+            f"cannot reach the Ray cluster at [swarm.ray] address = {address!r}: {reason}"
+        ) from None
+
+
+def _connect(ray: Any, address: str) -> None:
+    if ray.is_initialized():
+        return
+    try:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise UsageError(
+            f"cannot reach the Ray cluster at [swarm.ray] address = {address!r}: {exc}"
+        ) from None
+
+
+async def _check_nodes(ray: Any) -> None:
+    """Every alive node runs this kimicode and has git, or no agent starts."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    probe = ray.remote(num_cpus=0)(_probe_entry)
+    refs = [
+        probe.options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
+        ).remote()
+        for n in nodes
+    ]
+    answers = await asyncio.gather(*refs)
+    problems = []
+    for node, answer in zip(nodes, answers, strict=True):
+        where = node.get("NodeManagerAddress", node["NodeID"][:12])
+        if answer["version"] != kimicode.__version__:
+            problems.append(
+                f"node {where} runs kimicode {answer['version']}, this machine "
+                f"{kimicode.__version__}"
+            )
+        if not answer["git"]:
+            problems.append(f"node {where} has no git")
+    if problems:
+        raise UsageError("the Ray cluster cannot run this swarm: " + "; ".join(problems))
+
+
+def _run_agent_entry(payload: dict[str, Any], bundle: bytes, relay: Any) -> dict[str, Any]:
+    from kimicode.swarm.ray_node import run_agent
+
+    return run_agent(payload, bundle, relay)
+
+
+def _probe_entry() -> dict[str, Any]:
+    from kimicode.swarm.ray_node import probe_node
+
+    return probe_node()
+
+
+def _describe(exc: BaseException) -> str:
+    name = type(exc).__name__
+    text = str(exc).strip().splitlines()
+    return f"{name}: {text[-1]}" if text else name

@@ -1,0 +1,264 @@
+"""The swarm on a real local Ray cluster, through the real binary.
+
+The cluster: a head with no CPUs for tasks (so every agent must go to a
+worker) and a worker node on 127.0.0.3 started in a mount namespace where the
+folder holding the driver's projects is an empty tmpfs: whatever an agent
+there does, it cannot have read the user's project, only the bundle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ray_cluster import Cluster
+from swarm_helpers import git
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from helpers import call, script, turn
+
+from kimicode.replay.server import ReplayServer
+
+pytest.importorskip("ray")
+pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray"), pytest.mark.timeout(900)]
+
+KEY = "sk-ray-test-0123456789"
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ray-projects")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, projects: Path) -> Iterator[Cluster]:
+    running = Cluster(tmp_path_factory.mktemp("ray-cluster"))
+    try:
+        running.start_head("127.0.0.2", num_cpus=0)
+        running.add_worker("127.0.0.3", num_cpus=3, hide=[projects])
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def project(projects: Path, request: pytest.FixtureRequest) -> Path:
+    root = projects / request.node.name[:40]
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Dev")
+    git(root, "config", "user.email", "dev@example.com")
+    for name in ("alpha", "beta", "gamma"):
+        (root / f"{name}.txt").write_text(f"{name} v1\n")
+    (root / "README.md").write_text("# on a cluster\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "initial")
+    return root
+
+
+def configure(root: Path, cluster: Cluster, extra: str = "") -> None:
+    (root / ".kimicode").mkdir(exist_ok=True)
+    (root / ".kimicode" / "config.toml").write_text(
+        f'[swarm]\nbackend = "ray"\n[swarm.ray]\naddress = "{cluster.address}"\n{extra}'
+    )
+
+
+def swarm_script(
+    names: list[str], last_latency_ms: int = 0, middle_latency_ms: int = 0
+) -> dict[str, Any]:
+    tasks = [
+        {"name": n, "prompt": f"Task {n}: rewrite {n}.txt", "files": [f"{n}.txt"]} for n in names
+    ]
+    subs = [
+        (
+            f"^Task {n}:",
+            [
+                turn(tool_calls=[call("read_file", path=f"{n}.txt")]),
+                turn(
+                    tool_calls=[call("write_file", path=f"{n}.txt", content=f"{n} v2\n")],
+                    latency_ms=middle_latency_ms,
+                ),
+                turn(f"{n} rewritten.", latency_ms=last_latency_ms),
+            ],
+        )
+        for n in names
+    ]
+    return script(
+        ("^Split", [turn(tool_calls=[call("spawn_agents", tasks=tasks)]), turn("All merged.")]),
+        *subs,
+    )
+
+
+def run_cli(
+    root: Path, server: ReplayServer, *args: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, KIMICODE_API_KEY=KEY, KIMICODE_BASE_URL=server.url)
+    return subprocess.run(
+        [sys.executable, "-m", "kimicode", "-p", "--swarm", "--yolo", *args],
+        cwd=root, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def events(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def test_agents_run_on_the_worker_node_and_merge_here(
+    cluster: Cluster, project: Path, replay
+) -> None:
+    configure(project, cluster)
+    names = ["alpha", "beta", "gamma"]
+    server = replay(swarm_script(names))
+    proc = run_cli(project, server, "--output-format", "stream-json", "Split the work")
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    stream = events(proc.stdout)
+    spawned = {e["name"]: e for e in stream if e["type"] == "agent_spawned"}
+    assert set(spawned) == set(names)
+    assert all(e["node"] and e["node"].endswith("@127.0.0.3") for e in spawned.values())
+    tool_calls = [e for e in stream if e["type"] == "tool_call_finished" and e["agent"] in names]
+    assert len(tool_calls) == 6  # the workers' events reached the driver's stream
+    result = stream[-1]
+    assert result["type"] == "result" and result["status"] == "success"
+    assert sorted(a["name"] for a in result["agents"] if a["merged"]) == names
+    for name in names:
+        assert (project / f"{name}.txt").read_text() == f"{name} v2\n"
+    # The key reached the node only in the task's environment: no file there holds it,
+    # neither the node's cache (the unpacked base, the worktrees) nor Ray's logs.
+    for where in (cluster.nodes[1].cache, cluster.temp):
+        assert where is not None and where.is_dir()
+        leaks = [p for p in where.rglob("*") if p.is_file() and KEY.encode() in _read(p)]
+        assert leaks == []
+    status = git(project, "status", "--porcelain").splitlines()
+    assert sorted(s for s in status if ".kimicode" not in s) == [
+        " M alpha.txt",
+        " M beta.txt",
+        " M gamma.txt",
+    ]
+
+
+def test_an_unreachable_cluster_is_a_usage_error(project: Path, replay) -> None:
+    (project / ".kimicode").mkdir()
+    (project / ".kimicode" / "config.toml").write_text(
+        '[swarm]\nbackend = "ray"\n[swarm.ray]\naddress = "127.0.0.9:1"\n'
+    )
+    server = replay(swarm_script(["alpha"]))
+    proc = run_cli(project, server, "--output-format", "json", "Split the work", timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "127.0.0.9:1" in proc.stdout + proc.stderr
+
+
+def test_a_base_over_the_bundle_limit_starts_no_agent(
+    cluster: Cluster, project: Path, replay
+) -> None:
+    configure(project, cluster, "max_bundle_bytes = 200\n")
+    server = replay(swarm_script(["alpha"]))
+    proc = run_cli(project, server, "--output-format", "stream-json", "Split the work")
+    stream = events(proc.stdout)
+    assert not [e for e in stream if e["type"] == "agent_spawned"]
+    spawn_result = next(e for e in stream if e["type"] == "tool_call_finished")
+    assert "over [swarm.ray] max_bundle_bytes" in json.dumps(spawn_result)
+    assert (project / "alpha.txt").read_text() == "alpha v1\n"
+
+
+def test_ctrl_c_keeps_each_agents_work_on_its_branch(
+    cluster: Cluster, project: Path, replay
+) -> None:
+    configure(project, cluster)
+    names = ["alpha", "beta"]
+    # Each agent's last answer is slow to come: Ctrl-C lands while they wait for it.
+    server = replay(swarm_script(names, last_latency_ms=120_000))
+    env = dict(os.environ, KIMICODE_API_KEY=KEY, KIMICODE_BASE_URL=server.url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimicode", "-p", "--swarm", "--yolo",
+         "--output-format", "stream-json", "Split the work"],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    seen: list[dict[str, Any]] = []
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 400
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if line.startswith("{"):
+            seen.append(json.loads(line))
+        writes = [
+            e for e in seen if e["type"] == "tool_call_finished" and e["name"] == "write_file"
+        ]
+        if len(writes) == len(names):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err[-3000:]
+    notices = [e["message"] for e in events(rest) if e["type"] == "notice"]
+    for name in names:
+        assert (project / f"{name}.txt").read_text() == f"{name} v1\n"  # tree untouched
+    branches = git(project, "branch", "--list", "kimicode/*").split()
+    for name in names:
+        mine = [b for b in branches if b.endswith(f"/{name}")]
+        assert mine, (name, branches, notices)
+        branch = mine[0]
+        assert git(project, "show", f"{branch}:{name}.txt") == f"{name} v2\n"
+
+
+def test_a_node_that_dies_fails_its_agents_and_the_others_merge(
+    cluster: Cluster, project: Path, replay
+) -> None:
+    doomed = cluster.add_worker("127.0.0.4", num_cpus=2)
+    names = ["alpha", "beta", "gamma", "delta", "eps"]
+    for name in names[3:]:
+        (project / f"{name}.txt").write_text(f"{name} v1\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "more")
+    configure(project, cluster)
+    # Every agent's second answer takes a while: the node is killed in that window.
+    server = replay(swarm_script(names, middle_latency_ms=45_000))
+    env = dict(os.environ, KIMICODE_API_KEY=KEY, KIMICODE_BASE_URL=server.url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimicode", "-p", "--swarm", "--yolo",
+         "--output-format", "stream-json", "Split the work"],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    nodes: dict[str, str] = {}
+    lines: list[str] = []
+    while len(nodes) < len(names):
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else "no output"
+        lines.append(line)
+        if line.startswith("{"):
+            event = json.loads(line)
+            if event["type"] == "agent_spawned":
+                nodes[event["name"]] = event["node"]
+    lost = sorted(n for n, where in nodes.items() if where.endswith("@127.0.0.4"))
+    kept = sorted(n for n in names if n not in lost)
+    assert lost and kept, nodes  # five one-CPU agents cannot all fit on one node
+    doomed.stop()
+    rest, _ = proc.communicate(timeout=600)
+    stream = events("".join(lines) + rest)
+    result = stream[-1]
+    assert proc.returncode == 1 and result["status"] == "error"
+    agents = {a["name"]: a for a in result["agents"]}
+    for name in lost:
+        assert agents[name]["status"] == "error" and not agents[name]["merged"]
+        assert (project / f"{name}.txt").read_text() == f"{name} v1\n"
+    for name in kept:
+        assert agents[name]["merged"], agents[name]
+        assert (project / f"{name}.txt").read_text() == f"{name} v2\n"
+    errors = [e for e in stream if e["type"] == "agent_finished" and e["name"] in lost]
+    assert all("on the cluster" in (e["error"] or "") for e in errors)
