@@ -68,6 +68,12 @@ def config_show(directory: Path | None) -> None:
     choice = choose(settings)
     offered = "offered" if choice.provider else "not offered"
     print(f"web_search: {offered}: {choice.reason}")
+    from kimicode.swarm.agent_types import load_agent_types
+
+    types = load_agent_types(root)
+    print("agent types: " + ", ".join(f"{t.name} ({t.source})" for t in types.types.values()))
+    for problem in types.problems:  # a bad file is skipped and said so, never a crash
+        print(f"agent type skipped: {problem}")
 
 
 CONFIG_TEMPLATE = """\

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
+from kimicode.errors import ToolError
+from kimicode.swarm.agent_types import AgentTypes, load_agent_types
 from kimicode.swarm.orchestrator import Swarm, SwarmDeps, SwarmReport
-from kimicode.swarm.tasks import SpawnParams
+from kimicode.swarm.tasks import SpawnParams, TaskSpec
 from kimicode.tools.base import Tool, ToolContext, ToolResult
 
 SUMMARY_CAP = 1_500
@@ -18,18 +21,47 @@ class SpawnAgentsTool(Tool[SpawnParams]):
 
     def __init__(self, deps: SwarmDeps) -> None:
         self.deps = deps
+        self._types: AgentTypes | None = None
+
+    @property
+    def types(self) -> AgentTypes:
+        if self._types is None:
+            self._types = load_agent_types(self.deps.agents.settings.project_dir)
+        return self._types
+
+    @property
+    def description(self) -> str:
+        """The tool's text plus the agent types the orchestrator may pass as `type`."""
+        return f"{super().description}\n\nAgent types (`type`):\n{self.types.menu()}"
 
     def summary(self, params: SpawnParams) -> str:
         names = [t.name for t in params.tasks] + [i.name for i in params.items]
         return f"spawn_agents {', '.join(names)}"
 
     async def run(self, params: SpawnParams, ctx: ToolContext) -> ToolResult:
-        report = await Swarm(self.deps).run(params.all_tasks())
+        tasks = params.all_tasks()
+        _check_types(tasks, self.types)
+        agents = replace(self.deps.agents, agent_types=self.types.types)
+        report = await Swarm(replace(self.deps, agents=agents)).run(tasks)
         return ToolResult(
             render_report(report),
             changed=report.merged_files,
             critical_steps=report.critical_steps,  # this stage's path: the slowest sub-agent
         )
+
+
+def _check_types(tasks: list[TaskSpec], types: AgentTypes) -> None:
+    """An unknown type, or files for a read-only type: a tool error, nothing started."""
+    problems = []
+    for t in tasks:
+        kind = types.types.get(t.type) if t.type else None
+        if t.type and kind is None:
+            known = ", ".join(types.types)
+            problems.append(f"{t.name}: unknown type {t.type!r} (known: {known})")
+        elif kind is not None and t.files and kind.read_only:
+            problems.append(f"{t.name}: type {t.type} is read-only; give it files: []")
+    if problems:
+        raise ToolError("; ".join(problems))
 
 
 def render_report(report: SwarmReport) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from kimicode.agent.prompts import load
 from kimicode.config import Settings
 from kimicode.protocols import ChatModel, Tool
 from kimicode.swarm import manifest
+from kimicode.swarm.agent_types import AgentType
 from kimicode.swarm.commit import AgentCommit, commit_agent_work
-from kimicode.swarm.readonly import SnapshotWorkspace, SourceLog, read_only_tools
+from kimicode.swarm.readonly import SnapshotWorkspace, SourceLog, read_only_tools, refusing
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.tasks import TaskSpec
 from kimicode.swarm.workspace import SparseWorkspace
@@ -70,6 +72,8 @@ class SubAgentEnv:
     approve: Approver = approve_all
     sandbox: Sandbox | None = None
     repo_summary: str = ""
+    agent_types: Mapping[str, AgentType] = field(default_factory=dict)
+    """The types tasks may name (`type`): extra prompt and a tool allow-list."""
 
 
 async def run_subagent(
@@ -97,6 +101,12 @@ async def run_subagent(
         setup = asyncio.create_task(_set_up(task, base, run_id, env, emit, out))
         expected, tools = manifest.worktree_path(root, run_id, task.name), env.tools
         system = load("subagent").format(root=expected, owned=", ".join(task.files))
+    kind = env.agent_types.get(task.type) if task.type else None
+    if kind is not None and kind.tools is not None:
+        allowed = [t for t in tools if t.name in kind.tools]
+        tools = (*allowed, *(refusing(t.name) for t in tools if t.name not in kind.tools))
+    if kind is not None and kind.prompt:
+        system += f"\n\n{kind.prompt}"
     if skills := skills_prompt(tools):
         system += f"\n\n{skills}"
     record = CheckRecord()

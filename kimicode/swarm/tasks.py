@@ -43,11 +43,14 @@ FILES_FIELD = (
     "[] for a read-only agent that reads and reports (no worktree, nothing merged)."
 )
 
+TYPE_FIELD = "An agent type from the list in this tool's description (default: coder)."
+
 
 class TaskSpec(BaseModel):
     name: str = Field(description=NAME_FIELD)
     prompt: str = Field(description="The whole task for the sub-agent; it sees nothing else.")
     files: list[str] = Field(description=FILES_FIELD)
+    type: str | None = Field(None, description=TYPE_FIELD)
 
     _name = field_validator("name")(_check_name)
     _files = field_validator("files")(_check_files)
@@ -62,6 +65,7 @@ class ItemSpec(BaseModel):
     name: str = Field(description=NAME_FIELD)
     item: str = Field(description="What replaces {item} in the template for this agent.")
     files: list[str] = Field(default_factory=list, description=FILES_FIELD)
+    type: str | None = Field(None, description=TYPE_FIELD)
 
     _name = field_validator("name")(_check_name)
     _files = field_validator("files")(_check_files)
@@ -99,6 +103,7 @@ class SpawnParams(BaseModel):
                 name=i.name,
                 prompt=self.template.replace("{name}", i.name).replace("{item}", i.item),
                 files=i.files,
+                type=i.type,
             )
             for i in self.items
         ]

@@ -253,3 +253,70 @@ def test_301_agents_are_a_tool_error_and_the_limits_reach_300_and_10000(
     for flag, value in (("--max-agents", "301"), ("--max-tool-calls", "10001")):
         over = kimicode("-p", "Split it", "--swarm", flag, value, cwd=repo, server=server)
         assert over.code == 2 and flag in over.stderr, over
+
+
+def test_typed_agents_from_project_files_and_built_ins(repo: Path, replay, kimicode) -> None:
+    agents = repo / ".kimicode" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "reviewer.md").write_text(
+        "---\nname: reviewer\ndescription: Reviews code for unsafe YAML loading.\n"
+        "tools: [read_file, grep]\n---\nYou are a strict reviewer. REVIEWER-MARK\n"
+    )
+    (agents / "broken.md").write_text("---\nname: [unclosed\n---\nbody\n")
+    (agents / "nodesc.md").write_text("---\nname: nodesc\n---\nbody\n")
+    typed = [
+        {"name": "rev", "prompt": "Task rev: review.", "files": [], "type": "reviewer"},
+        {"name": "exp", "prompt": "Task exp: explore.", "files": [], "type": "explore"},
+        {"name": "cod", "prompt": "Task cod: code.", "files": ["c.md"], "type": "coder"},
+    ]
+    bad = [{"name": "x", "prompt": "Task x: go.", "files": [], "type": "nodesc"}]
+    wrong = [{"name": "y", "prompt": "Task y: go.", "files": ["y.md"], "type": "explore"}]
+    server = replay(
+        script(
+            (
+                "^Split",
+                [
+                    turn(tool_calls=[call("spawn_agents", tasks=bad)]),
+                    turn(tool_calls=[call("spawn_agents", tasks=wrong)]),
+                    turn(tool_calls=[call("spawn_agents", tasks=typed)]),
+                    turn("Done."),
+                ],
+            ),
+            sub_agent("rev", [turn("rev: no yaml.load found.")]),
+            sub_agent("exp", [turn("exp: explored.")]),
+            sub_agent(
+                "cod",
+                [turn(tool_calls=[call("write_file", path="c.md", content="c\n")]), turn("cod.")],
+            ),
+        )
+    )
+    res = kimicode("-p", "Split the review", "--swarm", "--yolo", cwd=repo, server=server)
+    assert res.code == 0, res
+    bodies = requests_of(server)
+    spawn = next(t for t in bodies[0]["tools"] if t["function"]["name"] == "spawn_agents")
+    menu = spawn["function"]["description"]
+    assert "`reviewer`: Reviews code for unsafe YAML loading." in menu
+    assert "`explore`: Read-only" in menu and "`coder`" in menu
+    assert "nodesc" not in menu and "broken" not in menu  # bad files are skipped
+    results = [m["content"] for m in bodies[-1]["messages"] if m["role"] == "tool"]
+    assert "unknown type 'nodesc'" in results[0]
+    assert "type explore is read-only" in results[1]
+    rev = _sub_requests(server, "rev")[0]
+    assert "REVIEWER-MARK" in rev["messages"][0]["content"]
+    assert {t["function"]["name"] for t in rev["tools"]} == {"read_file", "grep"}
+    exp = {t["function"]["name"] for t in _sub_requests(server, "exp")[0]["tools"]}
+    assert "read_file" in exp and not exp & {"write_file", "edit_file", "run_shell"}
+    assert "rev: no yaml.load found." in results[2] and "## cod: success, merged" in results[2]
+    assert (repo / "c.md").read_text() == "c\n"
+
+
+def test_config_show_lists_agent_types_and_skips_bad_files(repo: Path, kimicode) -> None:
+    agents = repo / ".kimicode" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "reviewer.md").write_text("---\ndescription: Reviews.\n---\nReview.\n")
+    (agents / "broken.md").write_text("no front matter\n")
+    res = kimicode("config", "show", cwd=repo)
+    assert res.code == 0, res
+    assert "agent types: coder (built-in), explore (built-in), reviewer (" in res.stdout
+    skipped = [line for line in res.stdout.splitlines() if line.startswith("agent type skipped")]
+    assert len(skipped) == 1 and "broken.md" in skipped[0] and "front matter" in skipped[0]
