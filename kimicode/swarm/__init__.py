@@ -6,6 +6,7 @@ One line per module:
 - `tasks`: its arguments, validated (names, overlapping files, the budget).
 - `orchestrator`: one call: base, run the agents in parallel, merge, account.
 - `control`: the running agents of a swarm, so a UI can cancel one or all.
+- `agent_types`: the types a task may name (`.kimicode/agents/*.md`, coder, explore).
 - `subagent`: one sub-agent run, plain data in and out.
 - `tally`: what one turn's sub-agents did, summed for the result.
 - `snapshot`: the base commit (HEAD, or a snapshot of a dirty tree).
