@@ -1,4 +1,5 @@
-"""How quickly the TUI answers a key press while 100 agents stream events into it.
+"""How quickly the TUI answers a key press while 100 agents stream events into it,
+and what streaming one long Markdown reply costs.
 
 Drives the real app headless (`App.run_test`): a scripted swarm of AGENTS
 agents, each emitting RATE events a second (steps, text deltas, tool calls,
@@ -7,7 +8,16 @@ presses keys and times each from the moment the key event is sent until the
 widget shows its effect (the table's cursor moved, the prompt holds the typed
 character). It also reports the process CPU share and the cost of one batch.
 
+With `--stream`, the main agent instead streams a reply at CHUNKS a second for
+SECONDS, once as a growing Markdown list and once as a plain paragraph, and the
+process CPU share is printed for each (the last third of the run on its own too,
+where the list is longest).
+
     python benchmarks/tui.py [--agents 100] [--rate 50] [--presses 150]
+    python benchmarks/tui.py --stream [--chunks 12] [--seconds 24] [--whole]
+
+`--whole` streams into one Markdown widget, as the TUI did before replies were cut
+into pieces: the "before" figure.
 """
 
 from __future__ import annotations
@@ -165,6 +175,43 @@ async def measure(agents: int, rate: float, presses: int) -> dict[str, object]:
     }
 
 
+def reply_chunk(kind: str, n: int) -> str:
+    """The n-th streamed chunk: one list item, or one sentence of a paragraph."""
+    if kind == "list":
+        return f"- item {n}: update `module_{n}.py` so **parse** handles case {n}\n"
+    return f"Sentence {n} of a long paragraph about parsing case {n} in module {n}. "
+
+
+async def measure_stream(kind: str, chunks_per_s: float, seconds: float) -> dict[str, object]:
+    root = Path(tempfile.mkdtemp(prefix="kimicode-bench-"))
+    os.environ["KIMICODE_DATA_DIR"] = str(root / "data")
+    settings = load_settings(root, {"model.api_key": "sk-bench-0000000000"})
+    app = KimicodeApp(Session(settings), history=PromptHistory(root / "history.jsonl"))
+    total = int(chunks_per_s * seconds)
+    marks: list[tuple[float, float]] = []
+    async with app.run_test(size=(140, 45)):
+        await asyncio.sleep(0.5)
+        app.session.bus(ev.StepStarted(agent="main", step=1))
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for n in range(total):
+            if n % max(1, total // 3) == 0:
+                marks.append((time.process_time(), time.perf_counter()))
+            app.session.bus(ev.TextDelta(agent="main", text=reply_chunk(kind, n)))
+            await asyncio.sleep(max(0.0, start + (n + 1) / chunks_per_s - loop.time()))
+        marks.append((time.process_time(), time.perf_counter()))
+        await app.flush_events()
+    (cpu0, wall0), (cpu_last, wall_last), (cpu1, wall1) = marks[0], marks[-2], marks[-1]
+    return {
+        "reply": f"{kind}, {total} chunks at {chunks_per_s:g}/s",
+        "CPU share, whole run": f"{100 * (cpu1 - cpu0) / (wall1 - wall0):.0f}%",
+        "CPU share, last third": f"{100 * (cpu1 - cpu_last) / (wall1 - wall_last):.0f}%",
+        "CPU ms per chunk, last third": round(
+            1000 * (cpu1 - cpu_last) / (total - total // 3 * 2), 1
+        ),
+    }
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
@@ -175,11 +222,27 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--rate", type=float, default=50, help="events a second per agent")
     parser.add_argument("--presses", type=int, default=150)
+    parser.add_argument("--stream", action="store_true", help="measure one streamed reply")
+    parser.add_argument("--chunks", type=float, default=12, help="chunks a second (--stream)")
+    parser.add_argument("--seconds", type=float, default=24, help="stream length (--stream)")
+    parser.add_argument("--whole", action="store_true", help="one Markdown widget per reply")
     args = parser.parse_args()
-    result = asyncio.run(measure(args.agents, args.rate, args.presses))
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
+    if args.whole:
+        from kimicode.ui.tui.widgets import assistant_reply
+
+        assistant_reply.PIECE_LINES = 10**9
+    if args.stream:
+        results = [
+            asyncio.run(measure_stream(kind, args.chunks, args.seconds))
+            for kind in ("list", "paragraph")
+        ]
+    else:
+        results = [asyncio.run(measure(args.agents, args.rate, args.presses))]
+    for result in results:
+        width = max(len(k) for k in result)
+        for key, value in result.items():
+            print(f"{key:<{width}}  {value}")
+        print()
 
 
 if __name__ == "__main__":

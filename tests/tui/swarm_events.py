@@ -97,3 +97,14 @@ def swarm_finished(count: int) -> ev.SwarmFinished:
         total_steps=2 * count + 3,
         ts=T0,
     )
+
+
+def play(emit, count: int, done: dict[int, str]) -> None:
+    """A swarm of `count` working agents, those in `done` finished with the given status."""
+    emit(planned(count))
+    for i in range(count):
+        for event in working(i):
+            emit(event)
+    for i, status in done.items():
+        for event in finished(i, status):
+            emit(event)

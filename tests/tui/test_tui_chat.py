@@ -44,3 +44,39 @@ async def test_a_typed_prompt_streams_a_markdown_answer(replay, make_app) -> Non
         assert [p.render().plain for p in app.query(UserPrompt)] == ["› add a verbose flag"]
         assert not app.query(NoticeLine)
     assert len(server.requests) == 1
+
+
+CUT_STREAM = {
+    "conversations": [
+        {
+            "match": "tell me",
+            "turns": [
+                {
+                    "content": "This reply takes a while to arrive in full.",
+                    "chunks": 8,
+                    "chunk_delay_ms": 150,
+                    "fault": {"cut_after_chunks": 4, "times": 1},
+                }
+            ],
+        }
+    ]
+}
+
+
+async def test_a_retried_stream_starts_the_reply_over(replay, make_app) -> None:
+    app = make_app(replay(CUT_STREAM), flags={"retry.base_delay": 0.05})
+    seen: list[str] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "tell me")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.busy)
+        while app.busy:
+            seen += [r.text for r in app.query(AssistantReply)]
+            await pilot.pause(0.02)
+        notices = [n.message for n in app.query(NoticeLine)]
+        assert [r.text for r in app.query(AssistantReply)] == [
+            "This reply takes a while to arrive in full."
+        ]
+    assert any(t.startswith("This") for t in seen)
+    assert not [t for t in seen if t.count("This") > 1]  # never both attempts glued together
+    assert any("retry 1" in n and "the reply starts over" in n for n in notices)

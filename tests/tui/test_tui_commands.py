@@ -6,13 +6,18 @@ from pathlib import Path
 
 from textual.widgets import Markdown
 
+from kimicode.config import load_settings
+from kimicode.ui.tui.app import KimicodeApp
+from kimicode.ui.tui.commands import COMMANDS, KEYS
 from kimicode.ui.tui.history import PromptHistory
 from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
 from kimicode.ui.tui.widgets.completion_menu import CompletionMenu
+from kimicode.ui.tui.widgets.diff_view import DiffView
+from kimicode.ui.tui.widgets.help_panel import HelpPanel
 from kimicode.ui.tui.widgets.notice_line import NoticeLine
 from kimicode.ui.tui.widgets.prompt_input import PromptInput
 from kimicode.ui.tui.widgets.status_bar import StatusBar
-from tests.tui.conftest import type_text, wait_until
+from tests.tui.conftest import screen_text, type_text, wait_until
 
 HELLO = {
     "conversations": [
@@ -33,28 +38,21 @@ def chat_text(app) -> str:
     return "\n".join(parts)
 
 
-async def test_help_lists_every_command_and_the_keys(make_app) -> None:
+async def test_help_lists_every_command_and_the_keys_on_one_45_row_screen(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(100, 40)) as pilot:
+    async with app.run_test(size=(140, 45)) as pilot:
         await type_text(pilot, "/help")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: bool(app.query("Markdown.help")))
-        text = chat_text(app)
-    for name in (
-        "help",
-        "model",
-        "thinking",
-        "swarm",
-        "clear",
-        "compact",
-        "resume",
-        "diff",
-        "undo",
-        "cost",
-        "exit",
-    ):
-        assert f"`/{name}" in text
-    assert "ctrl+j" in text and "ctrl+c" in text
+        await wait_until(pilot, lambda: bool(app.query(HelpPanel)))
+        await pilot.pause(0.05)
+        shown = screen_text(app)
+        chat = app.query_one("#chat")
+        assert chat.max_scroll_y == 0  # all of it fits above the prompt: nothing scrolled away
+    for c in COMMANDS:
+        assert f"/{c.name}{' ' + c.args if c.args else ''}" in shown
+    assert "/swarm [on|off]   let the agent spawn sub-agents" in shown  # one cell, not split
+    for key, _ in KEYS:
+        assert key in shown
 
 
 async def test_cost_after_a_turn_and_clear_keeps_only_the_system_prompt(replay, make_app) -> None:
@@ -124,3 +122,30 @@ async def test_history_is_recalled_with_up_and_kept_on_disk(make_app, tmp_path: 
         await pilot.press("up")
         assert prompt.text == "/cost"
     assert PromptHistory(tmp_path / "prompt_history.jsonl").entries == ["/cost"]
+
+
+async def test_diff_shows_new_untracked_files(make_app, repo: Path) -> None:
+    (repo / "README.md").write_text("# project\n\nchanged\n")
+    (repo / "new_module.py").write_text("print('new [x=1')\n")
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await type_text(pilot, "/diff")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.query(DiffView)))
+        await pilot.pause(0.05)
+        shown = screen_text(app)
+    assert "+changed" in shown
+    assert "+++ b/new_module.py" in shown and "+print('new [x=1')" in shown
+
+
+async def test_diff_outside_a_repository_says_so_in_one_line(tmp_path: Path) -> None:
+    plain = tmp_path / "not-a-repo"
+    plain.mkdir()
+    settings = load_settings(plain, {"model.api_key": "sk-test-0123456789abcdef"})
+    app = KimicodeApp(settings, history=PromptHistory(tmp_path / "h.jsonl"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "/diff")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.query(NoticeLine)))
+        [notice] = [n.message for n in app.query(NoticeLine)]
+    assert "not in a git repository" in notice and "usage" not in notice

@@ -11,7 +11,7 @@ from kimicode.ui.tui.screens.dashboard import DashboardScreen
 from kimicode.ui.tui.widgets.agent_table import AgentTable
 from kimicode.ui.tui.widgets.swarm_summary import SwarmSummary
 from tests.tui import swarm_events as swarm
-from tests.tui.conftest import wait_for_screen, wait_until
+from tests.tui.conftest import screen_text, wait_for_screen, wait_until
 
 
 def cell(table: AgentTable, agent: str, column: str) -> str:
@@ -74,3 +74,16 @@ async def test_dashboard_opens_on_a_swarm_and_follows_one_agent_live(make_app) -
 
         await pilot.press("escape")
         assert not isinstance(app.screen, DashboardScreen)
+
+
+async def test_the_dashboard_fits_sixty_columns(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(60, 30)) as pilot:
+        swarm.play(app.session.bus, 8, {5: "error"})
+        screen = await wait_for_screen(pilot, DashboardScreen, AgentTable)
+        table = screen.query_one(AgentTable)
+        await wait_until(pilot, lambda: table.row_count == 8)
+        await pilot.pause(0.1)
+        assert table.max_scroll_x == 0  # whole rows, nothing cut off to the right
+        row = next(line for line in screen_text(app).splitlines() if "Translate page 5" in line)
+        assert row.split()[:2] == ["agent-5", "error"]

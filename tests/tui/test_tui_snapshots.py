@@ -117,3 +117,29 @@ def _answers(app) -> str:
     from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
 
     return "\n".join(r.text for r in app.query(AssistantReply))
+
+
+def test_help_on_a_45_row_terminal_in_plan_mode(snap_compare, make_app) -> None:
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await _still_cursor(pilot)
+        await pilot.press("shift+tab", "shift+tab")
+        await type_text(pilot, "/help")
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(140, 45), run_before=run_before)
+
+
+def test_dashboard_at_sixty_columns(snap_compare, make_app) -> None:
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await _still_cursor(pilot)
+        swarm.play(app.session.bus, 6, {2: "success"})
+        table = (await wait_for_screen(pilot, DashboardScreen, AgentTable)).query_one(AgentTable)
+        await wait_until(pilot, lambda: table.row_count == 6)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(60, 30), run_before=run_before)

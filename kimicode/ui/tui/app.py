@@ -15,12 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.worker import Worker
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from kimicode import events as ev
 from kimicode.config import Settings
@@ -29,7 +31,9 @@ from kimicode.sessions.store import SessionStore
 from kimicode.tools.base import ApprovalDecision, ApprovalRequest
 from kimicode.trust.approvals import SessionApprovals, interactive_approver, suggest_prefix
 from kimicode.trust.rules import PermissionRules
-from kimicode.ui.tui import slash
+from kimicode.ui.tui import commands, slash
+from kimicode.ui.tui.chat_view import ChatView
+from kimicode.ui.tui.editor import edit_prompt
 from kimicode.ui.tui.event_batch import EventBuffer
 from kimicode.ui.tui.gitinfo import current_branch
 from kimicode.ui.tui.history import PromptHistory
@@ -40,15 +44,16 @@ from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
 from kimicode.ui.tui.widgets.completion_menu import CompletionMenu
 from kimicode.ui.tui.widgets.notice_line import NoticeLine
 from kimicode.ui.tui.widgets.prompt_input import PromptInput
+from kimicode.ui.tui.widgets.queued_prompts import QueuedPrompts
 from kimicode.ui.tui.widgets.status_bar import StatusBar
-from kimicode.ui.tui.widgets.tool_call_block import ToolCallBlock
-from kimicode.ui.tui.widgets.user_prompt import UserPrompt
 
 if TYPE_CHECKING:
     from kimicode.trust.sandbox import Sandbox
 
 FLUSH_INTERVAL = 0.05
 QUIT_WINDOW_S = 1.5
+MODES = ("default", "accept-edits", "plan", "yolo")
+"""Shift+Tab cycles through these, in this order."""
 
 
 class KimicodeApp(App[int]):
@@ -82,8 +87,7 @@ class KimicodeApp(App[int]):
         self.usage = {"prompt_tokens": 0, "completion_tokens": 0}
         self._initial = (prompt, list(images or []))
         self._buffer = EventBuffer()
-        self._reply: AssistantReply | None = None
-        self._tool_blocks: dict[str, ToolCallBlock] = {}
+        self.chat_view = ChatView(self.add_to_chat, self.show_notice, slash.swarm_line)
         self._turn: Worker[None] | None = None
         self._last_interrupt = 0.0
         self._approval_lock = asyncio.Lock()
@@ -103,9 +107,12 @@ class KimicodeApp(App[int]):
         """A session whose approval requests this app answers with the modal."""
         root = settings.project_dir
         rules = PermissionRules(settings.permissions, root)
-        approve = interactive_approver(
-            rules, settings.permissions.mode, root, self.ask, self.session_approvals
-        )
+
+        async def approve(request: ApprovalRequest) -> ApprovalDecision:
+            mode = settings.permissions.mode  # read per call: Shift+Tab changes it
+            ask = interactive_approver(rules, mode, root, self.ask, self.session_approvals)
+            return await ask(request)
+
         return Session(
             settings, approve=approve, sandbox=self.sandbox, store=store, resume_id=resume_id
         )
@@ -152,9 +159,13 @@ class KimicodeApp(App[int]):
 
     def compose(self) -> ComposeResult:
         menu = CompletionMenu()
-        yield VerticalScroll(id="chat")
+        self.queued = QueuedPrompts()
+        chat = VerticalScroll(id="chat")
+        chat.can_focus = False  # the prompt keeps the keyboard; PageUp/PageDown scroll this
+        yield chat
         yield menu
-        yield PromptInput(menu, self.history)
+        yield self.queued
+        yield PromptInput(menu, self.history, self.queued)
         self.status_bar = StatusBar(id="status")
         yield self.status_bar
 
@@ -165,10 +176,15 @@ class KimicodeApp(App[int]):
         settings = self.session.settings
         status.model = settings.model.name
         status.thinking = settings.model.thinking
+        status.mode = settings.permissions.mode
+        status.context_window = settings.model.context_window
         root = self.session.root
         status.directory = root.name or str(root)
         status.branch = current_branch(root) or ""
         self.query_one(PromptInput).focus()
+        if not self.session.resumed:
+            welcome = Static(Text(commands.welcome_line(settings.model.name, root)), id="welcome")
+            await self.add_to_chat(welcome)
         self.set_interval(FLUSH_INTERVAL, self.flush_events)
         self.set_interval(1.0, self._tick)
         self.load_files()
@@ -201,12 +217,12 @@ class KimicodeApp(App[int]):
         if parsed is not None:
             await slash.run(self, *parsed)
         elif self.busy:
-            self.show_notice("warning", "a turn is running: wait for it, or ctrl+c to cancel it")
+            self.queued.add(text)
         else:
             self.start_turn(text, [])
 
     def start_turn(self, prompt: str, images: list[Path]) -> None:
-        self._reply = None
+        self.chat_view.reply = None
         self._turn = self._run_turn(prompt, images)
 
     @work(exclusive=True, group="turn")
@@ -218,9 +234,7 @@ class KimicodeApp(App[int]):
         except asyncio.CancelledError:
             slash.repair_history(self.session)
             await self.flush_events()
-            for block in self._tool_blocks.values():
-                block.cancel()
-            self._tool_blocks.clear()
+            self.chat_view.cancel_running()
             self.show_notice("warning", "turn cancelled")
             raise
         except Exception as exc:  # a failed turn is shown, never a crash screen
@@ -233,6 +247,23 @@ class KimicodeApp(App[int]):
         if outcome.status != "success":
             self.show_notice("error", f"turn ended with {outcome.status}: {outcome.error or ''}")
         self.load_files()
+
+    @on(Worker.StateChanged)
+    def _turn_ended(self, event: Worker.StateChanged) -> None:
+        """Send the next queued prompt; after a cancel, give them all back to the prompt."""
+        if event.worker is not self._turn:
+            return
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            text = self.queued.pop_first()
+            if text is not None:
+                self.start_turn(text, [])
+        elif event.state == WorkerState.CANCELLED:
+            waiting = self.queued.take_all()
+            if waiting:
+                prompt = self.query_one(PromptInput)
+                prompt.load_text("\n".join([*waiting, prompt.text]).strip())
+                prompt.move_cursor(prompt.document.end)
+                self.show_notice("info", "queued prompts are back in the prompt, unsent")
 
     # --- events ------------------------------------------------------------------
 
@@ -250,13 +281,15 @@ class KimicodeApp(App[int]):
             if isinstance(event, ev.UsageReport):
                 self.usage["prompt_tokens"] += event.prompt_tokens
                 self.usage["completion_tokens"] += event.completion_tokens
+                if event.agent == "main":
+                    self.status_bar.context_used = event.prompt_tokens + event.completion_tokens
             if event.agent != "main" or isinstance(event, slash.SWARM_EVENTS):
                 name = self.swarm.apply(event)
                 if name:
                     changed.add(name)
                 swarm_started |= isinstance(event, ev.SwarmStarted)
             if event.agent == "main":
-                await self._show(event)
+                await self.chat_view.show(event)
         status = self.status_bar
         status.prompt_tokens = self.usage["prompt_tokens"]
         status.completion_tokens = self.usage["completion_tokens"]
@@ -265,48 +298,6 @@ class KimicodeApp(App[int]):
             dashboard.refresh_from(changed | ({*self.swarm.agents} if swarm_started else set()))
         elif swarm_started and self.auto_dashboard:
             self.action_dashboard()
-
-    async def _show(self, event: ev.Event) -> None:
-        match event:
-            case ev.UserMessage(text=text, attachments=attachments):
-                await self.add_to_chat(UserPrompt(text, attachments))
-            case ev.StepStarted():
-                self._reply = None
-            case ev.ReasoningDelta(text=text):
-                (await self._current_reply()).add_reasoning(text)
-            case ev.TextDelta(text=text):
-                await (await self._current_reply()).add_text(text)
-            case ev.AssistantMessage(content=content, reasoning=reasoning):
-                if self._reply is not None or content:
-                    await (await self._current_reply()).complete(content, reasoning)
-                self._reply = None
-            case ev.ToolCallStarted(call_id=call_id, name=name, arguments=arguments):
-                block = ToolCallBlock(call_id, name, arguments)
-                self._tool_blocks[call_id] = block
-                await self.add_to_chat(block)
-            case ev.ToolCallFinished(call_id=call_id, ok=ok, output=output, diff=diff):
-                finished = self._tool_blocks.pop(call_id, None)
-                if finished is not None:
-                    finished.finish(ok, output, event.duration_s, diff)
-            case ev.Notice(level=level, message=message):
-                self.show_notice(level, message)
-            case ev.Retrying(attempt=attempt, wait_s=wait_s, reason=reason):
-                self.show_notice("warning", f"retry {attempt} in {wait_s:.1f}s: {reason}")
-            case ev.Compacted(tokens_before=before, tokens_after=after, method=method):
-                self.show_notice("info", f"context compacted ({method}): {before} → {after} tokens")
-            case ev.SwarmFinished() as done:
-                self.show_notice("info", slash.swarm_line(done))
-            case ev.MergeConflict(name=name, files=files, inspect=inspect):
-                self.show_notice(
-                    "error", f"merge conflict in {name}: {', '.join(files)} ({inspect})"
-                )
-
-    async def _current_reply(self) -> AssistantReply:
-        reply = self._reply
-        if reply is None:
-            reply = self._reply = AssistantReply()
-            await self.add_to_chat(reply)
-        return reply
 
     async def add_to_chat(self, widget: Widget) -> None:
         await self.query_one("#chat", VerticalScroll).mount(widget)
@@ -330,14 +321,46 @@ class KimicodeApp(App[int]):
         for reply in replies:
             reply.show_thinking(show)
 
+    @on(PromptInput.Action)
+    async def _prompt_action(self, message: PromptInput.Action) -> None:
+        chat = self.query_one("#chat", VerticalScroll)
+        match message.name:
+            case "interrupt":
+                self.cancel_turn()
+            case "cycle_mode":
+                self.action_cycle_mode()
+            case "scroll_up":
+                chat.scroll_page_up()
+            case "scroll_down":
+                chat.scroll_page_down()
+            case "quit":
+                self.action_quit_cleanly()
+            case "keys_help":
+                await slash.keys_help(self)
+            case "edit_in_editor":
+                edit_prompt(self, self.query_one(PromptInput))
+
+    def action_cycle_mode(self) -> None:
+        """Shift+Tab: default → accept-edits → plan → yolo, from the next tool call on."""
+        current = self.session.settings.permissions.mode
+        mode = MODES[(MODES.index(current) + 1) % len(MODES)] if current in MODES else MODES[0]
+        self.session.set_mode(mode)
+        self.status_bar.mode = mode
+
+    def cancel_turn(self) -> bool:
+        """Cancel the running turn (Esc, or the first Ctrl+C); False when none runs."""
+        if not self.busy:
+            return False
+        assert self._turn is not None
+        self._turn.cancel()
+        self.session.cancel_agents(None)
+        return True
+
     def action_interrupt(self) -> None:
         now = time.monotonic()
         recent = now - self._last_interrupt < QUIT_WINDOW_S
         self._last_interrupt = now
-        if self.busy and not recent:
-            assert self._turn is not None
-            self._turn.cancel()
-            self.session.cancel_agents(None)
+        if not recent and self.cancel_turn():
             self.notify("turn cancelled; ctrl+c again to quit")
         elif recent:
             self.action_quit_cleanly()
@@ -379,4 +402,5 @@ def run_tui(
         images=images,
     )
     code = app.run()
+    print(f"session {app.session.id} · continue it with: kimicode --resume {app.session.id}")
     return code if isinstance(code, int) else 0

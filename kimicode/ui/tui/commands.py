@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,14 +28,22 @@ COMMANDS: tuple[SlashCommand, ...] = (
 )
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("enter", "send the prompt"),
+    ("enter", "send; while a turn runs, queue it"),
     ("shift+enter / ctrl+j", "new line in the prompt"),
-    ("up / down", "earlier prompts (on the first / last line)"),
+    ("up / down", "earlier prompts; up on empty edits a queued one"),
     ("tab", "complete a /command or an @file"),
-    ("ctrl+c", "cancel the running turn; press it twice to quit"),
+    ("shift+tab", "permission mode: default, accept-edits, plan, yolo"),
+    ("esc", "cancel the running turn"),
+    ("ctrl+c", "cancel the running turn; twice to quit"),
+    ("ctrl+d", "quit (on an empty prompt)"),
+    ("pageup / pagedown", "scroll the chat"),
+    ("ctrl+g", "edit the prompt in $EDITOR"),
     ("ctrl+s", "open the swarm dashboard"),
     ("ctrl+t", "show or hide all thinking"),
+    ("? / f1", "these keys (? on an empty prompt)"),
 )
+
+MENTION_HINT = "@path mentions a file (tab completes it); @shot.png attaches the image."
 
 
 def parse(text: str) -> tuple[str, str] | None:
@@ -56,13 +65,8 @@ def completions(prefix: str) -> list[SlashCommand]:
     return [c for c in COMMANDS if c.name.startswith(word)]
 
 
-def help_markdown() -> str:
-    rows = "\n".join(
-        f"| `/{c.name}{' ' + c.args if c.args else ''}` | {c.help} |" for c in COMMANDS
-    )
-    keys = "\n".join(f"| `{k}` | {v} |" for k, v in KEYS)
+def welcome_line(model: str, root: Path) -> str:
     return (
-        "### Commands\n\n| command | what it does |\n| --- | --- |\n"
-        f"{rows}\n\n### Keys\n\n| key | what it does |\n| --- | --- |\n{keys}\n\n"
-        "Mention a file with `@path` (tab completes it); `@shot.png` attaches the image."
+        f"kimicode with {model} in {root.name or root} · /help for commands, ? for keys, "
+        "shift+tab for modes"
     )

@@ -12,6 +12,7 @@ from kimicode.session import Session
 from kimicode.ui.tui import commands
 from kimicode.ui.tui.pricing import estimate_cost, format_cost, price_for
 from kimicode.ui.tui.widgets.diff_view import DiffView
+from kimicode.ui.tui.widgets.help_panel import HelpPanel
 from kimicode.ui.tui.widgets.user_prompt import UserPrompt
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ SWARM_EVENTS = (
     ev.StepStarted,
 )
 NEEDS_IDLE = {"clear", "compact", "resume", "undo"}
+IN_WORKER = {"diff", "undo", "resume"}
 
 parse = commands.parse
 
@@ -41,7 +43,10 @@ async def run(app: KimicodeApp, name: str, arg: str) -> None:
     handler = HANDLERS[name]
     result = handler(app, arg)
     if asyncio.iscoroutine(result):
-        await result
+        if name in IN_WORKER:  # git and file I/O: the app keeps drawing meanwhile
+            app.run_worker(result, group=f"slash-{name}", exclusive=True)
+        else:
+            await result
 
 
 async def _custom(app: KimicodeApp, name: str, arg: str) -> None:
@@ -65,7 +70,12 @@ async def _custom(app: KimicodeApp, name: str, arg: str) -> None:
 
 
 async def _help(app: KimicodeApp, _: str) -> None:
-    await app.add_to_chat(Markdown(commands.help_markdown(), classes="help"))
+    await app.add_to_chat(HelpPanel())
+
+
+async def keys_help(app: KimicodeApp) -> None:
+    """`?` on an empty prompt, or F1: the keys only."""
+    await app.add_to_chat(HelpPanel(show_commands=False))
 
 
 def _model(app: KimicodeApp, arg: str) -> None:
@@ -167,21 +177,20 @@ def _text_of(content: object) -> str:
 
 
 async def _diff(app: KimicodeApp, _: str) -> None:
-    code, out, err = await _git(app, "diff", "HEAD")
-    if code != 0:  # no commit yet: the working tree against the index
-        code, out, err = await _git(app, "diff")
-    if code != 0:
-        app.show_notice("error", f"git diff failed: {err.decode(errors='replace').strip()}")
-    elif not out.strip():
+    from kimicode.ui.tui.working_diff import NotARepository, working_diff
+
+    try:
+        diff = await working_diff(app.session.root)
+    except NotARepository as exc:
+        app.show_notice("error", str(exc))
+        return
+    except Exception as exc:
+        app.show_notice("error", f"git diff failed: {exc}")
+        return
+    if not diff.strip():
         app.show_notice("info", "no uncommitted changes")
     else:
-        await app.add_to_chat(DiffView(out.decode(errors="replace")))
-
-
-async def _git(app: KimicodeApp, *args: str) -> tuple[int | None, bytes, bytes]:
-    from kimicode.git.run import git_result
-
-    return await git_result(app.session.root, *args)
+        await app.add_to_chat(DiffView(diff))
 
 
 async def _undo(app: KimicodeApp, _: str) -> None:
@@ -248,6 +257,10 @@ def repair_history(session: Session) -> None:
 def swarm_line(done: ev.SwarmFinished) -> str:
     return (
         f"swarm finished: {done.merged}/{done.agents} merged, {done.failed} failed, "
-        f"{done.conflicts} conflicts; critical steps {done.critical_steps} of "
+        f"{plural(done.conflicts, 'conflict')}; critical steps {done.critical_steps} of "
         f"{done.total_steps}, speedup {done.speedup:.1f}×"
     )
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,7 +1,10 @@
 """The multi-line prompt: Enter sends, Shift+Enter or Ctrl+J adds a line.
 
 Up/Down recall history from the first/last line; Tab completes `/commands`
-and `@files` from a menu the prompt drives while keeping the focus.
+and `@files` from a menu the prompt drives while keeping the focus. The prompt
+never gives the focus away by itself: Tab with nothing to complete does nothing,
+and the keys the app acts on (Esc, Shift+Tab, PageUp/PageDown, Ctrl+D, Ctrl+G) are
+posted to it as `Action` messages.
 """
 
 from __future__ import annotations
@@ -16,9 +19,21 @@ from textual.widgets import TextArea
 from kimicode.ui.tui import commands
 from kimicode.ui.tui.history import PromptHistory
 from kimicode.ui.tui.widgets.completion_menu import CompletionMenu
+from kimicode.ui.tui.widgets.queued_prompts import QueuedPrompts
 
 MAX_FILE_MATCHES = 12
 _MENTION = re.compile(r"(?:^|\s)@([^\s@]*)$")
+
+
+APP_KEYS = {
+    "escape": "interrupt",
+    "shift+tab": "cycle_mode",
+    "pageup": "scroll_up",
+    "pagedown": "scroll_down",
+    "ctrl+g": "edit_in_editor",
+    "f1": "keys_help",
+}
+"""Keys the prompt hands to the app, by the app action they mean."""
 
 
 class PromptInput(TextArea):
@@ -26,9 +41,18 @@ class PromptInput(TextArea):
     class Submitted(Message):
         text: str
 
-    def __init__(self, menu: CompletionMenu, history: PromptHistory) -> None:
+    @dataclass
+    class Action(Message):
+        """A key the app acts on (cancel, mode, scrolling, quit, editor)."""
+
+        name: str
+
+    def __init__(
+        self, menu: CompletionMenu, history: PromptHistory, queued: QueuedPrompts | None = None
+    ) -> None:
         super().__init__(id="prompt", soft_wrap=True, show_line_numbers=False)
         self.menu = menu
+        self.queued = queued
         self.prompt_history = history
         self.files: list[str] = []
         self._token: tuple[tuple[int, int], str] | None = None
@@ -45,12 +69,21 @@ class PromptInput(TextArea):
                 self.accept_completion()
             else:
                 self.submit()
-        elif key == "tab" and self.menu.chosen() is not None:
-            self.accept_completion()
+        elif key == "tab":
+            if self.menu.chosen() is not None:
+                self.accept_completion()
         elif key == "escape" and self.menu.display:
             self.menu.hide()
+        elif key in APP_KEYS:
+            self.post_message(self.Action(APP_KEYS[key]))
+        elif key == "ctrl+d" and not self.text:
+            self.post_message(self.Action("quit"))
+        elif key == "question_mark" and not self.text:
+            self.post_message(self.Action("keys_help"))
         elif key in ("up", "down") and self.menu.display:
             self.menu.move(-1 if key == "up" else 1)
+        elif key == "up" and not self.text and self.queued is not None and self.queued.items:
+            self._recall(self.queued.take_last())
         elif key == "up" and self.cursor_location[0] == 0:
             self._recall(self.prompt_history.previous(self.text))
         elif key == "down" and self.cursor_location[0] == self.document.line_count - 1:

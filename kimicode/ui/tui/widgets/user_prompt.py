@@ -11,7 +11,7 @@ from textual.widgets import Static
 class UserPrompt(Static):
     def __init__(self, text: str, attachments: list[str] | None = None) -> None:
         body = Text("› ", style="bold")
-        body.append(text)
+        body.append(text.replace("\n", "\n  "))  # lines 2+ line up under the first
         for path in attachments or []:
             body.append("  ")
             body.append(f" 📎 {Path(path).name} ", style="reverse")
