@@ -235,11 +235,15 @@ class Session:
         *,
         images: list[Path] | None = None,
         videos: list[Path] | None = None,
+        files_text: str = "",
+        files: list[str] | None = None,
         approve: Approver | None = None,
         budget: Budget | None = None,
     ) -> RunOutcome:
-        """One turn. `approve` and `budget` replace the session's for this turn only
-        (the watch answers `AI?` questions read-only, with a fresh budget per comment)."""
+        """One turn. `files_text` (attached text files, the TUI's `@file`) goes to the model
+        after the prompt but is neither shown nor searched for `@` mentions; `files` names
+        them for the transcript. `approve` and `budget` replace the session's for this turn
+        only (the watch answers `AI?` questions read-only, with a fresh budget per comment)."""
         from kimicode.agent.attachments import build_user_content, mentioned_media
 
         started = time.perf_counter()
@@ -249,8 +253,9 @@ class Session:
         images = [*(images or []), *more_images]
         videos = [*(videos or []), *more_videos]
         key = self.settings.api_key() if videos else ""
-        content = await build_user_content(prompt, images, videos, self.settings, key)
-        self.bus(ev.UserMessage(text=prompt, attachments=[str(p) for p in images + videos]))
+        content = await build_user_content(prompt + files_text, images, videos, self.settings, key)
+        shown = [str(p) for p in images + videos] + list(files or [])
+        self.bus(ev.UserMessage(text=prompt, attachments=shown))
         tally = self.swarm = SwarmTally()
         self.screenshots = []
         services = self.services if approve is None else replace(self.services, approve=approve)

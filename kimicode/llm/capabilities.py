@@ -30,25 +30,32 @@ async def fetch_capabilities(
     settings: ModelSettings, api_key: str, *, model: str | None = None, wait_s: float = 10.0
 ) -> ModelCapabilities:
     """The configured (or given) model's capabilities from GET {base_url}/models."""
+    name = model or settings.name
+    for entry in await fetch_model_entries(settings, api_key, wait_s=wait_s) or []:
+        if entry.get("id") == name:
+            return capabilities_from_entry(entry)
+    return ModelCapabilities()
+
+
+async def fetch_model_entries(
+    settings: ModelSettings, api_key: str, *, wait_s: float = 10.0
+) -> list[dict[str, Any]] | None:
+    """The endpoint's `GET /models` entries (each with an "id"); None when it has no list."""
     import httpx
 
-    name = model or settings.name
     url = settings.base_url.rstrip("/") + "/models"
     try:
         async with httpx.AsyncClient(timeout=wait_s) as client:
             response = await client.get(url, headers={"Authorization": f"Bearer {api_key}"})
         if response.status_code != 200:
-            return ModelCapabilities()
+            return None
         data = response.json()
     except (httpx.HTTPError, ValueError, OSError):
-        return ModelCapabilities()
+        return None
     entries = data.get("data") if isinstance(data, dict) else data
     if not isinstance(entries, list):
-        return ModelCapabilities()
-    for entry in entries:
-        if isinstance(entry, dict) and entry.get("id") == name:
-            return capabilities_from_entry(entry)
-    return ModelCapabilities()
+        return None
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)]
 
 
 def capabilities_from_entry(entry: dict[str, Any]) -> ModelCapabilities:

@@ -137,7 +137,13 @@ def _read_info(path: Path) -> SessionInfo | None:
     try:
         with path.open(encoding="utf-8") as fh:
             meta = json.loads(fh.readline())
-            count = sum(1 for line in fh if line.startswith('{"kind": "message"'))
+            count, title = 0, str(meta.get("title", ""))
+            for line in fh:
+                if not line.startswith('{"kind": "message"'):
+                    continue
+                count += 1
+                if not title and '"role": "user"' in line:
+                    title = _title_of(line)
     except (OSError, ValueError):
         return None
     if meta.get("kind") != "meta":
@@ -147,10 +153,23 @@ def _read_info(path: Path) -> SessionInfo | None:
         cwd=meta.get("cwd", ""),
         created=meta.get("t", 0.0),
         model=meta.get("model", ""),
-        title=meta.get("title", ""),
+        title=title,
         path=path,
         messages=count,
     )
+
+
+def _title_of(line: str, limit: int = 60) -> str:
+    """A session's title: the first line of its first prompt."""
+    try:
+        message = json.loads(line).get("message", {})
+    except ValueError:
+        return ""
+    content = message.get("content")
+    if isinstance(content, list):
+        content = next((p.get("text", "") for p in content if isinstance(p, dict)), "")
+    first = str(content or "").strip().split("\n", 1)[0].strip()
+    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 def repair_dangling(messages: list[Message]) -> list[Message]:

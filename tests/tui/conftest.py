@@ -18,6 +18,15 @@ from kimicode.ui.tui.app import KimicodeApp
 from kimicode.ui.tui.history import PromptHistory
 
 FIXED_CLOCK = 1_000.0
+README_EDIT = {
+    "name": "edit_file",
+    "arguments": {
+        "path": "README.md",
+        "old_string": "# project\n",
+        "new_string": "# project\n\nA tiny CLI.\n",
+    },
+}
+"""A scripted tool call that gives the tmp repo's README a second line (and a diff)."""
 
 
 def sandbox_of(settings: Settings) -> tuple[Sandbox | None, list[str]]:
@@ -58,7 +67,7 @@ def make_app(make_settings: Callable[..., Settings], tmp_path: Path) -> Callable
     return make
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], limit_s: float = 15) -> None:
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], limit_s: float = 45) -> None:
     """Let the app run until `condition` holds; fails with a clear message after `limit_s`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_s

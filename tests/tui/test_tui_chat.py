@@ -80,3 +80,22 @@ async def test_a_retried_stream_starts_the_reply_over(replay, make_app) -> None:
     assert any(t.startswith("This") for t in seen)
     assert not [t for t in seen if t.count("This") > 1]  # never both attempts glued together
     assert any("retry 1" in n and "the reply starts over" in n for n in notices)
+
+
+async def test_an_at_mention_attaches_the_file_and_a_missing_one_warns(replay, make_app) -> None:
+    server = replay({"conversations": [{"match": "explain", "turns": [{"content": "ok"}]}]})
+    app = make_app(server)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await type_text(pilot, "explain @cli.py and @missing.py")
+        await pilot.press("escape")  # close the completion menu
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.query(AssistantReply)) and not app.busy)
+        prompt = app.query_one(UserPrompt).render().plain
+        warnings = [n.message for n in app.query(NoticeLine) if n.level == "warning"]
+    assert prompt.startswith("› explain @cli.py and @missing.py")
+    assert "📎 cli.py · 6 lines" in prompt and "argparse" not in prompt
+    assert warnings == ["@missing.py not attached: missing.py does not exist"]
+    [user] = [m for m in server.requests[0]["body"]["messages"] if m["role"] == "user"]
+    content = user["content"] if isinstance(user["content"], str) else user["content"][0]["text"]
+    assert content.startswith("explain @cli.py and @missing.py\n\nAttached files:")
+    assert '<file path="cli.py">\nimport argparse' in content

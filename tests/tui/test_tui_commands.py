@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Markdown
+from textual.widgets import Markdown, OptionList
 
 from kimicode.config import load_settings
 from kimicode.ui.tui.app import KimicodeApp
 from kimicode.ui.tui.commands import COMMANDS, KEYS
 from kimicode.ui.tui.history import PromptHistory
+from kimicode.ui.tui.screens.model_picker import ModelPicker
 from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
 from kimicode.ui.tui.widgets.completion_menu import CompletionMenu
 from kimicode.ui.tui.widgets.diff_view import DiffView
@@ -17,7 +18,7 @@ from kimicode.ui.tui.widgets.help_panel import HelpPanel
 from kimicode.ui.tui.widgets.notice_line import NoticeLine
 from kimicode.ui.tui.widgets.prompt_input import PromptInput
 from kimicode.ui.tui.widgets.status_bar import StatusBar
-from tests.tui.conftest import screen_text, type_text, wait_until
+from tests.tui.conftest import screen_text, type_text, wait_for_screen, wait_until
 
 HELLO = {
     "conversations": [
@@ -67,7 +68,7 @@ async def test_cost_after_a_turn_and_clear_keeps_only_the_system_prompt(replay, 
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.query("Markdown.help")))
         text = chat_text(app)
-        assert "| prompt | 1,200 |" in text and "| completion | 300 |" in text
+        assert "| kimi-k2.5 | 1,200 | 300 |" in text
         assert "~$0.0016" in text  # 1200 * 0.60 + 300 * 3.00 per million
         await type_text(pilot, "/clear")
         await pilot.press("enter")
@@ -149,3 +150,51 @@ async def test_diff_outside_a_repository_says_so_in_one_line(tmp_path: Path) -> 
         await wait_until(pilot, lambda: bool(app.query(NoticeLine)))
         [notice] = [n.message for n in app.query(NoticeLine)]
     assert "not in a git repository" in notice and "usage" not in notice
+
+
+MILLION = {"prompt_tokens": 1_000_000, "completion_tokens": 0}
+TWO_MODELS = {
+    "models": {"kimi-k2.5": {}, "gpt-4o": {}},
+    "conversations": [
+        {
+            "match": "price",
+            "turns": [{"content": "one", "usage": MILLION}, {"content": "two", "usage": MILLION}],
+        }
+    ],
+}
+
+
+async def test_each_turn_is_priced_at_its_own_model_and_model_checks_the_endpoint(
+    replay, make_app
+) -> None:
+    server = replay(TWO_MODELS)
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "price this")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.query(AssistantReply)) and not app.busy)
+        await type_text(pilot, "/model no-such-model")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "does not serve" in chat_text(app))
+        assert app.session.settings.model.name == "kimi-k2.5"
+        await type_text(pilot, "/model")
+        await pilot.press("enter")
+        picker = await wait_for_screen(pilot, ModelPicker, OptionList)
+        assert [str(o.prompt) for o in picker.query_one(OptionList).options] == [
+            "kimi-k2.5  (current)",
+            "gpt-4o",
+        ]
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: app.session.settings.model.name == "gpt-4o")
+        await type_text(pilot, "price it again")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.query(AssistantReply)) == 2 and not app.busy)
+        await pilot.pause(0.1)
+        assert "~$3.10" in app.query_one(StatusBar).render().plain  # 0.60 + 2.50, not 2 × 2.50
+        await type_text(pilot, "/cost")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "| total |" in chat_text(app))
+        text = chat_text(app)
+    assert "| kimi-k2.5 | 1,000,000 | 0 | $0.60 / $3.00 | ~$0.60 |" in text
+    assert "| gpt-4o | 1,000,000 | 0 | $2.50 / $10.00 | ~$2.50 |" in text
+    assert server.requests[-1]["body"]["model"] == "gpt-4o"

@@ -41,7 +41,7 @@ async def test_dashboard_opens_on_a_swarm_and_follows_one_agent_live(make_app) -
         assert cell(table, "agent-3", "tokens") == "2.4k"
         assert "Translate page 3" in cell(table, "agent-3", "task")
         # the status bar (on the chat screen) keeps counting while the dashboard is on top
-        await wait_until(pilot, lambda: app.status_bar.prompt_tokens >= 8 * 2000)
+        await wait_until(pilot, lambda: app.usage.prompt_tokens >= 8 * 2000)
 
         table.move_cursor(row=3)
         await pilot.press("enter")

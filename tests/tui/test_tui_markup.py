@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 
 from kimicode import events as ev
 from kimicode.tools.base import ApprovalRequest
+from kimicode.ui.tui.approval_offer import Offer
 from kimicode.ui.tui.screens.approval import ApprovalScreen
 from kimicode.ui.tui.screens.dashboard import DashboardScreen
 from kimicode.ui.tui.swarm_state import AgentState, SwarmState
@@ -114,7 +115,7 @@ async def test_every_widget_shows_hostile_text_literally(text: str) -> None:
             arguments={"command": f"echo {text}"},
             agent=f"a{text}",
         )
-        app.push_screen(ApprovalScreen(request, f"echo {text}"))
+        app.push_screen(ApprovalScreen(request, Offer(f"echo {text}", exact=False)))
         await wait_for_screen(pilot, ApprovalScreen, "#approve-prefix")
         await pilot.pause(0.05)
         shown = screen_text(app)

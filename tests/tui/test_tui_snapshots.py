@@ -12,7 +12,7 @@ from kimicode.ui.tui.screens.dashboard import DashboardScreen
 from kimicode.ui.tui.widgets.agent_table import AgentTable
 from kimicode.ui.tui.widgets.prompt_input import PromptInput
 from tests.tui import swarm_events as swarm
-from tests.tui.conftest import type_text, wait_for_screen, wait_until
+from tests.tui.conftest import README_EDIT, type_text, wait_for_screen, wait_until
 
 USAGE = {"prompt_tokens": 2400, "completion_tokens": 350}
 CHAT = {
@@ -22,16 +22,7 @@ CHAT = {
             "turns": [
                 {
                     "reasoning_content": "I should look at the README first.",
-                    "tool_calls": [
-                        {
-                            "name": "edit_file",
-                            "arguments": {
-                                "path": "README.md",
-                                "old_string": "# project\n",
-                                "new_string": "# project\n\nA tiny CLI.\n",
-                            },
-                        }
-                    ],
+                    "tool_calls": [README_EDIT],
                     "usage": USAGE,
                 },
                 {

@@ -29,15 +29,18 @@ from kimicode.config import Settings
 from kimicode.session import Session
 from kimicode.sessions.store import SessionStore
 from kimicode.tools.base import ApprovalDecision, ApprovalRequest
-from kimicode.trust.approvals import SessionApprovals, interactive_approver, suggest_prefix
+from kimicode.trust.approvals import interactive_approver
 from kimicode.trust.rules import PermissionRules
 from kimicode.ui.tui import commands, slash
+from kimicode.ui.tui.approval_desk import ApprovalDesk
 from kimicode.ui.tui.chat_view import ChatView
 from kimicode.ui.tui.editor import edit_prompt
 from kimicode.ui.tui.event_batch import EventBuffer
 from kimicode.ui.tui.gitinfo import current_branch
 from kimicode.ui.tui.history import PromptHistory
-from kimicode.ui.tui.screens.approval import ApprovalAnswer, ApprovalScreen
+from kimicode.ui.tui.mentions import attach_mentions
+from kimicode.ui.tui.pricing import UsageLedger
+from kimicode.ui.tui.resume_view import show_history
 from kimicode.ui.tui.screens.dashboard import DashboardScreen
 from kimicode.ui.tui.swarm_state import SwarmState
 from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
@@ -83,11 +86,13 @@ class KimicodeApp(App[int]):
         self.auto_dashboard = auto_dashboard
         self.history = history or PromptHistory()
         self.swarm = SwarmState()
-        self.session_approvals = SessionApprovals()
-        self.usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        self.desk = ApprovalDesk(self)
+        self.usage = UsageLedger()
         self._initial = (prompt, list(images or []))
         self._buffer = EventBuffer()
-        self.chat_view = ChatView(self.add_to_chat, self.show_notice, slash.swarm_line)
+        self.chat_view = ChatView(
+            self.add_to_chat, self.show_notice, slash.swarm_line, self.desk.waited_s
+        )
         self._turn: Worker[None] | None = None
         self._last_interrupt = 0.0
         self._approval_lock = asyncio.Lock()
@@ -110,7 +115,7 @@ class KimicodeApp(App[int]):
 
         async def approve(request: ApprovalRequest) -> ApprovalDecision:
             mode = settings.permissions.mode  # read per call: Shift+Tab changes it
-            ask = interactive_approver(rules, mode, root, self.ask, self.session_approvals)
+            ask = interactive_approver(rules, mode, root, self.desk.ask, self.desk.remembered)
             return await ask(request)
 
         return Session(
@@ -123,37 +128,6 @@ class KimicodeApp(App[int]):
             self._unsubscribe()
         self.session = session
         self._unsubscribe = session.bus.subscribe(self._buffer)
-
-    async def ask(self, request: ApprovalRequest) -> ApprovalDecision:
-        """Show the approval modal (one at a time) and turn the answer into a decision."""
-        async with self._approval_lock:
-            if self.session_approvals.is_remembered(request):
-                return ApprovalDecision(True)  # answered while this one waited
-            prefix = ""
-            if request.tool == "run_shell":
-                prefix = suggest_prefix(str(request.arguments.get("command", "")))
-            answered: asyncio.Future[ApprovalAnswer] = asyncio.get_running_loop().create_future()
-
-            def settle(answer: ApprovalAnswer | None) -> None:
-                if answer is not None and not answered.done():
-                    answered.set_result(answer)
-
-            modal = ApprovalScreen(request, prefix)
-            self.push_screen(modal, callback=settle)
-            try:
-                answer = await answered
-            except asyncio.CancelledError:
-                self._close_modal(modal)  # the turn was cancelled: its question goes with it
-                raise
-        if answer.remember_prefix:
-            self.session_approvals.remember_prefix(request.tool, answer.remember_prefix)
-        reason = answer.reason or ("" if answer.approved else "the user denied this")
-        return ApprovalDecision(answer.approved, reason)
-
-    def _close_modal(self, modal: ApprovalScreen) -> None:
-        if modal in self.screen_stack:
-            modal.pop_until_active()
-            modal.dismiss(None)
 
     # --- layout ------------------------------------------------------------------
 
@@ -191,7 +165,7 @@ class KimicodeApp(App[int]):
         for warning in self._warnings:
             self.show_notice("warning", warning)
         if self.session.resumed:
-            await slash.show_history(self)
+            await show_history(self)
         prompt, images = self._initial
         if prompt or images:
             self.start_turn(prompt, images)
@@ -230,7 +204,12 @@ class KimicodeApp(App[int]):
         status = self.status_bar
         status.busy = "working"
         try:
-            outcome = await self.session.run(prompt, images=images)
+            attached = await attach_mentions(prompt, self.session.workspace)
+            for warning in attached.warnings:
+                self.show_notice("warning", warning)
+            outcome = await self.session.run(
+                prompt, images=images, files_text=attached.text, files=attached.chips
+            )
         except asyncio.CancelledError:
             slash.repair_history(self.session)
             await self.flush_events()
@@ -279,8 +258,11 @@ class KimicodeApp(App[int]):
         swarm_started = False
         for event in self._buffer.drain():
             if isinstance(event, ev.UsageReport):
-                self.usage["prompt_tokens"] += event.prompt_tokens
-                self.usage["completion_tokens"] += event.completion_tokens
+                settings = self.session.settings
+                model = settings.model.name
+                if event.agent != "main" and settings.swarm.model:
+                    model = settings.swarm.model
+                self.usage.add(model, event.prompt_tokens, event.completion_tokens)
                 if event.agent == "main":
                     self.status_bar.context_used = event.prompt_tokens + event.completion_tokens
             if event.agent != "main" or isinstance(event, slash.SWARM_EVENTS):
@@ -291,8 +273,8 @@ class KimicodeApp(App[int]):
             if event.agent == "main":
                 await self.chat_view.show(event)
         status = self.status_bar
-        status.prompt_tokens = self.usage["prompt_tokens"]
-        status.completion_tokens = self.usage["completion_tokens"]
+        status.tokens = self.usage.prompt_tokens + self.usage.completion_tokens
+        status.cost = self.usage.cost()
         dashboard = self.screen if isinstance(self.screen, DashboardScreen) else None
         if dashboard is not None:
             dashboard.refresh_from(changed | ({*self.swarm.agents} if swarm_started else set()))

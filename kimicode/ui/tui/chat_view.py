@@ -23,7 +23,10 @@ class ChatView:
         mount: Callable[[Widget], Awaitable[None]],
         notice: Callable[[str, str], None],
         swarm_line: Callable[[ev.SwarmFinished], str],
+        waited_s: dict[str, float],
     ) -> None:
+        self._waited_s = waited_s
+        """Seconds each call waited for approval, taken off its shown duration."""
         self._mount = mount
         self._notice = notice
         self._swarm_line = swarm_line
@@ -50,8 +53,9 @@ class ChatView:
                 await self._mount(block)
             case ev.ToolCallFinished(call_id=call_id, ok=ok, output=output, diff=diff):
                 block = self.tool_blocks.pop(call_id, None)
+                own_s = max(0.0, event.duration_s - self._waited_s.pop(call_id, 0.0))
                 if block is not None:
-                    block.finish(ok, output, event.duration_s, diff)
+                    block.finish(ok, output, own_s, diff)
             case ev.Notice(level=level, message=message):
                 self._notice(level, message)
             case ev.Retrying(attempt=attempt, wait_s=wait_s, reason=reason):

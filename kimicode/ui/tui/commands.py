@@ -43,7 +43,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("? / f1", "these keys (? on an empty prompt)"),
 )
 
-MENTION_HINT = "@path mentions a file (tab completes it); @shot.png attaches the image."
+MENTION_HINT = "@path attaches a text file (tab completes it); @shot.png attaches the image."
 
 
 def parse(text: str) -> tuple[str, str] | None:

@@ -11,9 +11,9 @@ from kimicode import events as ev
 from kimicode.session import Session
 from kimicode.ui.tui import commands
 from kimicode.ui.tui.pricing import estimate_cost, format_cost, price_for
+from kimicode.ui.tui.resume_view import show_history
 from kimicode.ui.tui.widgets.diff_view import DiffView
 from kimicode.ui.tui.widgets.help_panel import HelpPanel
-from kimicode.ui.tui.widgets.user_prompt import UserPrompt
 
 if TYPE_CHECKING:
     from kimicode.ui.tui.app import KimicodeApp
@@ -28,7 +28,7 @@ SWARM_EVENTS = (
     ev.StepStarted,
 )
 NEEDS_IDLE = {"clear", "compact", "resume", "undo"}
-IN_WORKER = {"diff", "undo", "resume"}
+IN_WORKER = {"diff", "undo", "resume", "model"}
 
 parse = commands.parse
 
@@ -78,14 +78,48 @@ async def keys_help(app: KimicodeApp) -> None:
     await app.add_to_chat(HelpPanel(show_commands=False))
 
 
-def _model(app: KimicodeApp, arg: str) -> None:
+async def _model(app: KimicodeApp, arg: str) -> None:
+    """`/model NAME` switches after checking the endpoint serves it; bare `/model` picks."""
+    from kimicode.llm.capabilities import fetch_model_entries
+    from kimicode.ui.tui.screens.model_picker import ModelPicker
+
     settings = app.session.settings
-    if not arg:
-        app.show_notice("info", f"model: {settings.model.name} at {settings.model.base_url}")
+    try:
+        key = settings.api_key()
+    except Exception:
+        key = ""
+    entries = await fetch_model_entries(settings.model, key, wait_s=5.0)
+    served = [str(e["id"]) for e in entries] if entries else []
+    name = arg.strip()
+    if not name:
+        if not served:
+            app.show_notice(
+                "info",
+                f"model: {settings.model.name} at {settings.model.base_url} (it lists no models;"
+                " /model NAME switches)",
+            )
+            return
+
+        def picked(choice: str | None) -> None:
+            if choice:
+                _switch_model(app, choice)
+
+        app.push_screen(ModelPicker(served, settings.model.name), callback=picked)
         return
-    app.session.set_model(arg)
-    app.status_bar.model = arg
-    app.show_notice("info", f"model switched to {arg}")
+    if served and name not in served:
+        app.show_notice(
+            "error",
+            f"{settings.model.base_url} does not serve {name}; /model lists the ones it does",
+        )
+        return
+    _switch_model(app, name, checked=bool(served))
+
+
+def _switch_model(app: KimicodeApp, name: str, *, checked: bool = True) -> None:
+    app.session.set_model(name)
+    app.status_bar.model = name
+    unchecked = "" if checked else " (the endpoint lists no models, so it was not checked)"
+    app.show_notice("info", f"model switched to {name}{unchecked}")
 
 
 def _thinking(app: KimicodeApp, _: str) -> None:
@@ -156,26 +190,6 @@ async def _resume(app: KimicodeApp, arg: str) -> None:
     app.show_notice("info", f"resumed session {session.id}")
 
 
-async def show_history(app: KimicodeApp) -> None:
-    """The user and assistant messages of a resumed conversation, as plain text."""
-    for message in app.session.history:
-        text = _text_of(message.get("content"))
-        if not text:
-            continue
-        if message.get("role") == "user":
-            await app.add_to_chat(UserPrompt(text))
-        elif message.get("role") == "assistant":
-            await app.add_to_chat(Markdown(text, classes="answer"))
-
-
-def _text_of(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict)).strip()
-    return ""
-
-
 async def _diff(app: KimicodeApp, _: str) -> None:
     from kimicode.ui.tui.working_diff import NotARepository, working_diff
 
@@ -215,15 +229,19 @@ async def _undo(app: KimicodeApp, _: str) -> None:
 
 
 async def _cost(app: KimicodeApp, _: str) -> None:
-    model = app.session.settings.model.name
-    prompt, completion = app.usage["prompt_tokens"], app.usage["completion_tokens"]
-    prices = price_for(model)
-    rate = f"${prices[0]:.2f} in / ${prices[1]:.2f} out per million" if prices else "unknown"
-    cost = format_cost(estimate_cost(model, prompt, completion))
+    """Tokens and cost per model: each turn at the rate of the model that served it."""
+    rows = []
+    for model, (prompt, completion) in app.usage.by_model.items():
+        prices = price_for(model)
+        rate = f"${prices[0]:.2f} / ${prices[1]:.2f}" if prices else "unknown"
+        cost = format_cost(estimate_cost(model, prompt, completion))
+        rows.append(f"| {model} | {prompt:,} | {completion:,} | {rate} | {cost} |")
+    usage = app.usage
     text = (
-        f"| | tokens |\n| --- | --- |\n| prompt | {prompt:,} |\n| completion | {completion:,} |\n"
-        f"| total | {prompt + completion:,} |\n\n"
-        f"Approximate cost **{cost}** for {model} ({rate}; prices change, check your bill)."
+        "| model | prompt | completion | $ per million in / out | cost |\n"
+        "| --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n"
+        f"| total | {usage.prompt_tokens:,} | {usage.completion_tokens:,} | "
+        f"| {format_cost(usage.cost())} |\n\nApproximate: prices change, check your bill."
     )
     await app.add_to_chat(Markdown(text, classes="help"))
 

@@ -1,4 +1,4 @@
-"""The approval modal: approve once, approve a command prefix for the session, or deny.
+"""The approval modal: approve once, always (a prefix, or the exact command), or deny.
 
 A denial's reason is typed here and goes to the model with the refusal.
 """
@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from kimicode.tools.base import ApprovalRequest
+from kimicode.ui.tui.approval_offer import Offer
 from kimicode.ui.tui.widgets.diff_view import DiffView
 
 
@@ -25,8 +26,8 @@ from kimicode.ui.tui.widgets.diff_view import DiffView
 class ApprovalAnswer:
     approved: bool
     reason: str = ""
-    remember_prefix: str | None = None
-    """Set when the person approved every call starting with this for the session."""
+    remember: bool = False
+    """The person chose "always" (what is remembered is the modal's `Offer`)."""
 
 
 class ApprovalScreen(ModalScreen[ApprovalAnswer]):
@@ -37,10 +38,10 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer]):
         Binding("escape", "deny", "deny", show=False),
     ]
 
-    def __init__(self, request: ApprovalRequest, prefix: str) -> None:
+    def __init__(self, request: ApprovalRequest, offer: Offer | None) -> None:
         super().__init__()
         self.request = request
-        self.prefix = prefix
+        self.offer = offer
 
     def compose(self) -> ComposeResult:
         req = self.request
@@ -52,8 +53,8 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer]):
                 yield DiffView(_edit_preview(req.arguments))
             with Horizontal(id="approval-buttons"):
                 yield Button("Approve once (y)", id="approve", variant="success")
-                if self.prefix:
-                    yield Button(Content(f"Always `{self.prefix}` (a)"), id="approve-prefix")
+                if self.offer is not None:
+                    yield Button(Content(_always_label(self.offer)), id="approve-prefix")
                 yield Button("Deny (n)", id="deny", variant="error")
             yield Input(placeholder="why not? (optional; the model reads it)", id="reason")
 
@@ -75,8 +76,8 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer]):
         self.dismiss(ApprovalAnswer(True))
 
     def action_approve_prefix(self) -> None:
-        if self.prefix:
-            self.dismiss(ApprovalAnswer(True, remember_prefix=self.prefix))
+        if self.offer is not None:
+            self.dismiss(ApprovalAnswer(True, remember=True))
 
     def action_focus_reason(self) -> None:
         self.query_one("#reason", Input).focus()
@@ -107,3 +108,9 @@ def _edit_preview(args: dict[str, object]) -> str:
     return "\n".join(
         [f"--- {args.get('path', '')}", *(f"-{s}" for s in old), *(f"+{s}" for s in new)]
     )
+
+
+def _always_label(offer: Offer) -> str:
+    if offer.exact:
+        return "Always this exact command (a)"
+    return f"Always `{offer.text}` (a)"

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from kimicode.ui.tui.pricing import estimate_cost, format_cost, format_tokens
+from kimicode.ui.tui.pricing import format_cost, format_tokens
 
 MODE_STYLES = {
     "default": "reverse",
@@ -20,8 +20,9 @@ MODE_STYLES = {
 class StatusBar(Static):
     model: reactive[str] = reactive("")
     thinking: reactive[bool] = reactive(True)
-    prompt_tokens: reactive[int] = reactive(0)
-    completion_tokens: reactive[int] = reactive(0)
+    tokens: reactive[int] = reactive(0)
+    cost: reactive[float | None] = reactive(None)
+    """Each turn priced at its own model's rate (the app's `UsageLedger`)."""
     directory: reactive[str] = reactive("")
     branch: reactive[str] = reactive("")
     busy: reactive[str] = reactive("")
@@ -30,8 +31,6 @@ class StatusBar(Static):
     context_window: reactive[int] = reactive(0)
 
     def render(self) -> Text:
-        tokens = self.prompt_tokens + self.completion_tokens
-        cost = estimate_cost(self.model, self.prompt_tokens, self.completion_tokens)
         out = Text(no_wrap=True, overflow="ellipsis")
         if self.busy:
             out.append(f" {self.busy} ", style="bold reverse")
@@ -43,7 +42,7 @@ class StatusBar(Static):
         if self.context_window:
             left = max(0, self.context_window - self.context_used) * 100 // self.context_window
             out.append(f"  {left}% context left", style="red" if left < 15 else "")
-        out.append(f"  {format_tokens(tokens)} tokens  {format_cost(cost)}")
+        out.append(f"  {format_tokens(self.tokens)} tokens  {format_cost(self.cost)}")
         out.append(f"  {self.directory}", style="dim")
         if self.branch:
             out.append(f"  ⎇ {self.branch}", style="dim")
