@@ -176,7 +176,8 @@ class KimicodeApp(App[int]):
             files = await self.session.workspace.list_files()
         except OSError:
             return
-        self.query_one(PromptInput).files = files
+        for prompt in self.query(PromptInput):  # none while the app shuts down
+            prompt.files = files
 
     # --- turns -------------------------------------------------------------------
 
