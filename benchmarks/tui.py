@@ -186,7 +186,7 @@ async def measure_stream(kind: str, chunks_per_s: float, seconds: float) -> dict
     root = Path(tempfile.mkdtemp(prefix="kimicode-bench-"))
     os.environ["KIMICODE_DATA_DIR"] = str(root / "data")
     settings = load_settings(root, {"model.api_key": "sk-bench-0000000000"})
-    app = KimicodeApp(Session(settings), history=PromptHistory(root / "history.jsonl"))
+    app = KimicodeApp(settings, history=PromptHistory(root / "history.jsonl"))
     total = int(chunks_per_s * seconds)
     marks: list[tuple[float, float]] = []
     async with app.run_test(size=(140, 45)):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kimicode.session import Session
 from kimicode.ui.tui.app import KimicodeApp
 from kimicode.ui.tui.history import PromptHistory
 from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
@@ -36,7 +35,8 @@ async def test_a_resumed_session_shows_its_tool_calls_diffs_and_title(
         await wait_until(pilot, lambda: bool(app.query(AssistantReply)) and not app.busy)
         session_id = app.session.id
     resumed = KimicodeApp(
-        Session(make_settings(server), resume_id=session_id),
+        make_settings(server),
+        resume_id=session_id,
         history=PromptHistory(tmp_path / "h.jsonl"),
     )
     async with resumed.run_test(size=(120, 40)) as pilot:
