@@ -52,10 +52,10 @@ class ChatView:
                 self.tool_blocks[call_id] = block
                 await self._mount(block)
             case ev.ToolCallFinished(call_id=call_id, ok=ok, output=output, diff=diff):
-                block = self.tool_blocks.pop(call_id, None)
+                finished = self.tool_blocks.pop(call_id, None)
                 own_s = max(0.0, event.duration_s - self._waited_s.pop(call_id, 0.0))
-                if block is not None:
-                    block.finish(ok, output, own_s, diff)
+                if finished is not None:
+                    finished.finish(ok, output, own_s, diff)
             case ev.Notice(level=level, message=message):
                 self._notice(level, message)
             case ev.Retrying(attempt=attempt, wait_s=wait_s, reason=reason):

@@ -7,7 +7,7 @@ import shlex
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SuspendNotSupported
 
@@ -31,7 +31,7 @@ def edit_text(text: str) -> tuple[str, str]:
         return path.read_text(encoding="utf-8", errors="replace").rstrip("\n"), ""
 
 
-def edit_prompt(app: App[object], prompt: TextArea) -> None:
+def edit_prompt(app: App[Any], prompt: TextArea) -> None:
     """Ctrl+G: the terminal is the editor's until it exits; then its text is the prompt.
 
     Blocking on purpose: while suspended the app draws nothing and reads no keys.
