@@ -158,7 +158,12 @@ class ToolPipeline:
         """None when approved; otherwise the denial the model reads (`quiet`: no event
         when approved, for the read-only calls that are approved by default)."""
         request = ApprovalRequest(
-            tool=tool, call_id=call.id, summary=summary, arguments=args, agent=self.agent
+            tool=tool,
+            call_id=call.id,
+            summary=summary,
+            arguments=args,
+            agent=self.agent,
+            read_only=quiet,
         )
         try:
             decision = await services.approve(request)

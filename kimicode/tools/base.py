@@ -51,6 +51,8 @@ class ApprovalRequest:
     """One line a person can judge: the command, or `write src/app.py`."""
     arguments: dict[str, Any]
     agent: str = "main"
+    read_only: bool | None = None
+    """The tool changes nothing (its own word); None: the rules' list of built-in readers."""
 
 
 @dataclass(slots=True)

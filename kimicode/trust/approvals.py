@@ -142,7 +142,9 @@ def _evaluate(
         request.arguments,
         root,
         mode=mode,
-        read_only=request.tool in read_only_tools,
+        read_only=request.tool in read_only_tools
+        if request.read_only is None
+        else request.read_only or request.tool in read_only_tools,
     )
 
 
