@@ -246,3 +246,10 @@ async def git_text(
 ) -> str:
     out = await git(cwd, *args, env=env, check=check)
     return out.decode("utf-8", "surrogateescape").strip()
+
+
+def git_executable() -> str | None:
+    """Where git is on this machine (a cluster node checks before it takes agents), or None."""
+    import shutil
+
+    return shutil.which("git")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import socket
 from typing import Any
 
@@ -34,9 +33,11 @@ PUSH_EVERY_S = 0.1
 
 def probe_node() -> dict[str, Any]:
     """What the driver checks on every node before a run: version, git, where it is."""
+    from kimicode.git.run import git_executable
+
     return {
         "version": kimicode.__version__,
-        "git": shutil.which("git"),
+        "git": git_executable(),
         "host": socket.gethostname(),
         "node": _node_id(),
     }
