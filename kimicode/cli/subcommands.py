@@ -21,12 +21,17 @@ def sessions_list(directory: Path | None, all_: bool) -> None:
     infos = SessionStore().list(None if all_ else root)
     console = Console()
     if not infos:
-        console.print(f"no sessions{'' if all_ else f' in {root}'}")
+        console.print(f"no sessions{'' if all_ else f' in {root}'}", markup=False)
         return
-    table = Table("id", "when", "model", "messages", "title", box=None)
+    table = Table(box=None)
+    width = max(len(info.id) for info in infos)
+    table.add_column("id", no_wrap=True, min_width=width)  # ids are copied: never cut
+    table.add_column("when", no_wrap=True, min_width=16)
+    for name in ("model", "messages", "title"):
+        table.add_column(name)
     for info in infos:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created))
-        table.add_row(info.id, when, info.model, str(info.messages), info.title)
+        table.add_row(info.id, when, Text(info.model), str(info.messages), Text(info.title))
     console.print(table)
 
 
@@ -35,7 +40,9 @@ def sessions_show(session_id: str) -> None:
 
     loaded = SessionStore().load(session_id)
     console = Console(highlight=False)
-    console.print(f"[bold]{loaded.info.id}[/] in {loaded.info.cwd} ({loaded.info.model})")
+    console.print(
+        Text.assemble((loaded.info.id, "bold"), f" in {loaded.info.cwd} ({loaded.info.model})")
+    )
     for msg in loaded.messages:
         role = msg["role"]
         if role == "system":
@@ -57,8 +64,8 @@ def config_show(directory: Path | None) -> None:
     root = project_dir(directory)
     settings = load_settings(root)
     console = Console(highlight=False)
-    console.print(f"user file:    {user_config_path()}")
-    console.print(f"project file: {project_config_path(root)}")
+    console.print(f"user file:    {user_config_path()}", markup=False)
+    console.print(f"project file: {project_config_path(root)}", markup=False)
     rows = [(key, json.dumps(value), source) for key, value, source in settings.effective()]
     width = max(len(v) for _, v, _ in rows)
     for key, value, source in rows:  # plain lines: never truncated, easy to grep
@@ -114,7 +121,7 @@ def config_init(directory: Path | None, user: bool) -> None:
         raise UsageError(f"{path} exists already; edit it, or remove it first")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
-    Console().print(f"wrote {path}")
+    Console().print(f"wrote {path}", markup=False)
 
 
 def swarm_clean(directory: Path | None, force: bool) -> None:
@@ -122,7 +129,7 @@ def swarm_clean(directory: Path | None, force: bool) -> None:
 
     root = project_dir(directory)
     report = asyncio.run(clean(root, force=force))
-    Console(highlight=False).print(str(report))
+    Console(highlight=False).print(str(report), markup=False)
 
 
 def undo(directory: Path | None, count: int) -> int:
@@ -153,12 +160,12 @@ def checkpoints_list(directory: Path | None) -> None:
     found = asyncio.run(CheckpointStore(root).list())
     console = Console(highlight=False)
     if not found:
-        console.print(f"no checkpoints for {root}")
+        console.print(f"no checkpoints for {root}", markup=False)
         return
     table = Table("id", "when", "files", "label", box=None)
     for cp in found:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(cp.time))
-        table.add_row(cp.id, when, str(len(cp.paths)), cp.label)
+        table.add_row(cp.id, when, str(len(cp.paths)), Text(cp.label))
     console.print(table)
 
 

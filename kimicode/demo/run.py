@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from kimicode.git.run import git_sync
 
@@ -44,13 +45,13 @@ def run_demo(keep: Path | None, max_agents: int) -> int:
     console = Console(stderr=True, highlight=False)
     dest = (keep or Path(tempfile.mkdtemp(prefix="kimicode-demo-")) / "lumen-bakery").resolve()
     prepare_project(dest)
-    console.print(f"[bold]kimicode demo[/]: a swarm builds a 6-file site in {dest}")
+    console.print(f"[bold]kimicode demo[/]: a swarm builds a 6-file site in {escape(str(dest))}")
     console.print("[dim]model: the bundled replay script (no key, no network)[/]\n")
     with replay_in_thread(build_script()) as server:
         code, result = asyncio.run(_run(dest, server.url, max_agents))
-    console.print(f"\n[bold]Result[/]: {dest}")
-    console.print(f"  open {dest / 'index.html'}")
-    console.print(f"  cd {dest} && git status")
+    console.print(f"\n[bold]Result[/]: {escape(str(dest))}")
+    console.print(f"  open {dest / 'index.html'}", markup=False)
+    console.print(f"  cd {dest} && git status", markup=False)
     if result:
         print(result)
     return code

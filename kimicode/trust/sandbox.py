@@ -33,6 +33,7 @@ from pathlib import Path
 
 from kimicode.config import ENV_VARS, SandboxSettings
 from kimicode.errors import UsageError
+from kimicode.paths import config_dir
 
 SECRET_ENV_VARS = ENV_VARS["model.api_key"]
 """Never passed to a command the model runs."""
@@ -122,6 +123,7 @@ class Sandbox:
         wanted = [*HIDDEN_SYSTEM_PATHS, f"/run/user/{os.getuid()}", *self.extra_hidden]
         if self.home is not None:
             wanted += [os.path.join(self.home, name) for name in HIDDEN_HOME_PATHS]
+            wanted.append(str(config_dir()))  # moved by XDG_CONFIG_HOME: hidden there too
         args: list[str] = []
         seen: set[str] = set()
         for path in wanted:

@@ -30,14 +30,16 @@ class TextRenderer:
         self.console = Console(file=err or sys.stderr, highlight=False, soft_wrap=True)
 
     def _who(self, event: ev.Event) -> str:
-        return "" if event.agent == "main" else f"[magenta]{event.agent}[/] "
+        from rich.markup import escape
+
+        return "" if event.agent == "main" else f"[magenta]{escape(event.agent)}[/] "
 
     def __call__(self, event: ev.Event) -> None:
         c = self.console
         match event:
             case ev.ToolCallStarted(name=name, arguments=args):
                 first = next(iter(args.values()), "") if args else ""
-                c.print(f"{self._who(event)}[cyan]●[/] {name} [dim]{_short(first)}[/]")
+                c.print(f"{self._who(event)}[cyan]●[/] {_short(name)} [dim]{_short(first)}[/]")
             case ev.ToolCallFinished(ok=False, output=out):
                 c.print(f"{self._who(event)}  [red]✗ {_short(out, 160)}[/]")
             case ev.AssistantMessage(content=text, tool_calls=calls) if calls and text:
@@ -58,12 +60,13 @@ class TextRenderer:
             case ev.AgentFinished(name=name, status=status, steps=s, tool_calls=t, error=e):
                 color = "green" if status == "success" else "red"
                 tail = f": {_short(e, 300)}" if e else ""
-                c.print(f"  [{color}]{status}[/] {name} ({s} steps, {t} tool calls){tail}")
+                c.print(f"  [{color}]{status}[/] {_short(name)} ({s} steps, {t} tool calls){tail}")
             case ev.AgentMerged(name=name, files=files):
-                c.print(f"  [green]merged[/] {name}: {len(files)} files")
+                c.print(f"  [green]merged[/] {_short(name)}: {len(files)} files")
             case ev.MergeConflict(name=name, files=files, inspect=cmd):
                 c.print(
-                    f"  [red]conflict[/] {name}: {_short(', '.join(files), 200)} — inspect: {cmd}"
+                    f"  [red]conflict[/] {_short(name)}: {_short(', '.join(files), 200)} — "
+                    f"inspect: {_short(cmd, 300)}"
                 )
             case ev.SwarmFinished() as s:
                 c.print(
@@ -77,7 +80,7 @@ class TextRenderer:
                     self.out.write(r.result.rstrip("\n") + "\n")
                     self.out.flush()
                 for shot in r.screenshots:
-                    c.print(f"[dim]visual check screenshot: {shot}[/]")
+                    c.print(f"[dim]visual check screenshot: {_short(shot, 1000)}[/]")
                 if r.status != "success":
                     c.print(
                         f"[red]{r.status}[/]: {_short(r.error or 'the task did not finish', 2000)}"

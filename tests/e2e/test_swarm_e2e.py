@@ -258,7 +258,7 @@ def test_sigint_mid_run_keeps_work_and_swarm_clean_removes_it(
                     n,
                     [
                         turn(tool_calls=[call("write_file", path=f"{n}.txt", content=n)]),
-                        turn(tool_calls=[call("run_shell", command="sleep 30")]),
+                        turn(tool_calls=[call("run_shell", command="sleep 31")]),
                         turn("never"),
                     ],
                 )
@@ -281,7 +281,7 @@ def test_sigint_mid_run_keeps_work_and_swarm_clean_removes_it(
     for n in names:  # each agent's work so far is kept on its branch
         branch = next(b for b in _branches(repo) if b.endswith(f"/{n}"))
         assert git(repo, "show", f"{branch}:{n}.txt") == n
-    assert subprocess.run(["pgrep", "-f", "sleep 30"], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-x", "-f", "sleep 31"], capture_output=True).returncode == 1
     cleaned = kimicode("swarm", "clean", cwd=repo)
     assert cleaned.code == 0, cleaned
     assert len(git(repo, "worktree", "list").splitlines()) == 1

@@ -119,6 +119,20 @@ async def test_home_credentials_are_hidden(project: Path, tmp_path: Path) -> Non
     assert "PRIVATE" not in out and "password" not in out
 
 
+async def test_kimicode_config_is_hidden_where_xdg_config_home_puts_it(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = await sandbox_or_skip()
+    config = tmp_path / "xdg" / "kimicode"
+    config.mkdir(parents=True)
+    (config / "config.toml").write_text('[model]\napi_key = "sk-in-config"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    sandbox = Sandbox(bwrap=base.bwrap, extra_flags=base.extra_flags, home=tmp_path / "home")
+    script = f"cat {config}/config.toml; echo entries=$(ls -A {config} | wc -l)"
+    _, out = await run_in(sandbox, project, script)
+    assert "sk-in-config" not in out and "entries=0" in out
+
+
 async def test_api_key_is_not_visible_anywhere_inside(project: Path) -> None:
     """Even when the caller forgets to scrub it: not in $VAR, not in /proc/*/environ."""
     sandbox = await sandbox_or_skip()
