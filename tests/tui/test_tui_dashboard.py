@@ -87,3 +87,40 @@ async def test_the_dashboard_fits_sixty_columns(make_app) -> None:
         assert table.max_scroll_x == 0  # whole rows, nothing cut off to the right
         row = next(line for line in screen_text(app).splitlines() if "Translate page 5" in line)
         assert row.split()[:2] == ["agent-5", "error"]
+
+
+async def test_agents_cancelled_from_the_dashboard_count_as_cancelled_not_failed(
+    make_app,
+) -> None:
+    app = make_app()
+    emit = app.session.bus
+    async with app.run_test(size=(120, 40)) as pilot:
+        emit(swarm.planned(4))
+        for event in [*swarm.working(0), *swarm.finished(0, "success")]:
+            emit(event)
+        for event in swarm.working(1)[:1]:
+            emit(event)
+        # "C": agent-1 is cancelled while running; agent-2 and agent-3 never got a slot
+        cancelled = {"summary": "", "steps": 1, "tool_calls": 0, "error": "cancelled"}
+        emit(swarm.ev.AgentFinished(name="agent-1", status="cancelled", **cancelled))
+        figures = {"wall_s": 9.0, "agent_time_s": 14.0, "speedup": 1.6}
+        steps = {"critical_steps": 3, "total_steps": 4}
+        emit(
+            swarm.ev.SwarmFinished(
+                run_id="run42", agents=4, merged=1, failed=3, conflicts=0, **figures, **steps
+            )
+        )
+        screen = await wait_for_screen(pilot, DashboardScreen, AgentTable)
+        table = screen.query_one(AgentTable)
+        await wait_until(pilot, lambda: cell(table, "agent-3", "status") == "cancelled")
+        assert [cell(table, f"agent-{i}", "status") for i in range(4)] == [
+            "success",
+            "cancelled",
+            "cancelled",
+            "cancelled",
+        ]
+        summary = str(screen.query_one(SwarmSummary).render())
+        assert "failed 0" in summary and "cancelled 3" in summary
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "swarm finished" in screen_text(app))
+        assert "1/4 merged, 0 failed, 3 cancelled, 0 conflicts" in screen_text(app)

@@ -134,3 +134,23 @@ def test_dashboard_at_sixty_columns(snap_compare, make_app) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(60, 30), run_before=run_before)
+
+
+def test_dashboard_of_a_stopped_swarm(snap_compare, make_app) -> None:
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await _still_cursor(pilot)
+        emit = app.session.bus
+        emit(swarm.planned(6))
+        for i in range(3):
+            for event in swarm.working(i):
+                emit(event)
+        for event in swarm.finished(0, "success")[:1]:
+            emit(event)
+        table = (await wait_for_screen(pilot, DashboardScreen, AgentTable)).query_one(AgentTable)
+        await wait_until(pilot, lambda: table.row_count == 6 and not len(app._buffer))
+        app.note_swarm_stopped()  # what a cancelled turn does (Ctrl+C mid-swarm)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)

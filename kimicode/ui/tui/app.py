@@ -31,7 +31,7 @@ from kimicode.sessions.store import SessionStore
 from kimicode.tools.base import ApprovalDecision, ApprovalRequest
 from kimicode.trust.approvals import interactive_approver
 from kimicode.trust.rules import PermissionRules
-from kimicode.ui.tui import commands, slash
+from kimicode.ui.tui import commands, slash, swarm_notices
 from kimicode.ui.tui.approval_desk import ApprovalDesk
 from kimicode.ui.tui.chat_view import ChatView
 from kimicode.ui.tui.editor import edit_prompt
@@ -91,7 +91,10 @@ class KimicodeApp(App[int]):
         self._initial = (prompt, list(images or []))
         self._buffer = EventBuffer()
         self.chat_view = ChatView(
-            self.add_to_chat, self.show_notice, slash.swarm_line, self.desk.waited_s
+            self.add_to_chat,
+            self.show_notice,
+            lambda done: swarm_notices.finished_line(done, self.swarm),
+            self.desk.waited_s,
         )
         self._turn: Worker[None] | None = None
         self._last_interrupt = 0.0
@@ -216,6 +219,7 @@ class KimicodeApp(App[int]):
             await self.flush_events()
             self.chat_view.cancel_running()
             self.show_notice("warning", "turn cancelled")
+            self.note_swarm_stopped()
             raise
         except Exception as exc:  # a failed turn is shown, never a crash screen
             await self.flush_events()
@@ -281,6 +285,15 @@ class KimicodeApp(App[int]):
             dashboard.refresh_from(changed | ({*self.swarm.agents} if swarm_started else set()))
         elif swarm_started and self.auto_dashboard:
             self.action_dashboard()
+
+    def note_swarm_stopped(self) -> None:
+        """A cancelled turn took its swarm with it: the agents left say so, and where work is."""
+        if not self.swarm.active:
+            return
+        changed = self.swarm.stop(self.clock())
+        self.show_notice("warning", swarm_notices.stopped_line(self.swarm))
+        if isinstance(self.screen, DashboardScreen):
+            self.screen.refresh_from(changed)
 
     async def add_to_chat(self, widget: Widget) -> None:
         await self.query_one("#chat", VerticalScroll).mount(widget)

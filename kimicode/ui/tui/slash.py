@@ -270,15 +270,3 @@ def repair_history(session: Session) -> None:
     from kimicode.sessions.store import repair_dangling
 
     session.history[:] = repair_dangling(session.history)
-
-
-def swarm_line(done: ev.SwarmFinished) -> str:
-    return (
-        f"swarm finished: {done.merged}/{done.agents} merged, {done.failed} failed, "
-        f"{plural(done.conflicts, 'conflict')}; critical steps {done.critical_steps} of "
-        f"{done.total_steps}, speedup {done.speedup:.1f}×"
-    )
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -22,6 +22,8 @@ class AgentState:
     task: str = ""
     files: list[str] = field(default_factory=list)
     status: str = "planned"
+    branch: str = ""
+    """Where its work is kept (from `AgentSpawned`); empty for read-only agents."""
     steps: int = 0
     tool: str = ""
     tool_calls: int = 0
@@ -67,10 +69,12 @@ class SwarmState:
     conflicts: list[ev.MergeConflict] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
     main_steps: int = 0
+    stopped: bool = False
+    """The turn was cancelled mid-swarm: no `SwarmFinished` will come."""
 
     @property
     def active(self) -> bool:
-        return bool(self.run_id) and self.finished is None
+        return bool(self.run_id) and self.finished is None and not self.stopped
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -88,6 +92,7 @@ class SwarmState:
             return None
         if isinstance(event, ev.SwarmFinished):
             self.finished = event
+            self._never_started()  # queued agents cancelled from the dashboard
             return None
         if isinstance(event, _LIFECYCLE):
             return self._lifecycle(event)
@@ -108,6 +113,7 @@ class SwarmState:
         self.conflicts = []
         self.merged = []
         self.main_steps = 0
+        self.stopped = False
         for task in event.tasks:
             name = str(task.get("name", ""))
             prompt = " ".join(str(task.get("prompt", "")).split())
@@ -119,6 +125,7 @@ class SwarmState:
             agent = self.agents.setdefault(event.name, AgentState(event.name))
             agent.status, agent.started = "running", event.ts
             agent.files = event.files or agent.files
+            agent.branch = event.branch
             return agent.name
         if isinstance(event, ev.AgentFinished):
             agent = self.agents.setdefault(event.name, AgentState(event.name))
@@ -142,6 +149,32 @@ class SwarmState:
                 self.agents[event.name].merge = "conflict"
                 return event.name
         return None
+
+    def stop(self, now: float) -> set[str]:
+        """The swarm's turn was cancelled: every agent not finished is cancelled; their names."""
+        if not self.active:
+            return set()
+        self.stopped = True
+        changed = self._never_started()
+        for agent in self.agents.values():
+            if agent.status == "running":
+                agent.status, agent.tool = "cancelled", ""
+                agent.duration_s = agent.elapsed(now)  # its clock stops with it
+                changed.add(agent.name)
+        return changed
+
+    def _never_started(self) -> set[str]:
+        changed = set()
+        for agent in self.agents.values():
+            if agent.status == "planned":
+                agent.status = "cancelled"
+                agent.error = "cancelled before it started"
+                changed.add(agent.name)
+        return changed
+
+    def kept_branches(self) -> list[str]:
+        """Branches that hold agents' work the merge did not take (kept for resume or clean)."""
+        return [a.branch for a in self.agents.values() if a.branch and a.merge != "merged"]
 
     def _agent_event(self, agent: AgentState, event: ev.Event) -> str | None:
         match event:

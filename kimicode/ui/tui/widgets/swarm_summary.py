@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from kimicode.ui.tui.swarm_notices import NEXT_STEPS
 from kimicode.ui.tui.swarm_state import SwarmState
 
 
@@ -22,10 +23,16 @@ def summary_text(state: SwarmState) -> Text:
     out.append(f"running {counts.get('running', 0)}  ", style="yellow")
     out.append(f"done {done}/{len(state.agents)}  ")
     out.append(f"succeeded {counts.get('success', 0)}  ", style="green")
-    failed = counts.get("error", 0) + counts.get("limit", 0) + counts.get("cancelled", 0)
+    failed = counts.get("error", 0) + counts.get("limit", 0)
     out.append(f"failed {failed}", style="red" if failed else "")
+    cancelled = counts.get("cancelled", 0)
+    if cancelled:
+        out.append(f"  cancelled {cancelled}", style="dim red")
     finished = state.finished
-    if finished is None:
+    if state.stopped:
+        out.append("\nstopped: the turn was cancelled; work so far is kept on the agents' branches")
+        out.append(f"\n{NEXT_STEPS}", style="dim")
+    elif finished is None:
         out.append(f"\nsteps so far {state.total_steps()}")
     else:
         out.append(

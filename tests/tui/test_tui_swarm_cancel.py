@@ -1,0 +1,81 @@
+"""Ctrl+C during a real swarm in the TUI: every agent ends up "cancelled" (not failed, never
+"planned" forever), the spawn_agents block stops spinning, and the user is told where the
+agents' work is and how to resume or clean it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import call, git, orchestrator, script, sub_agent, task, turn
+
+from kimicode.ui.tui.screens.dashboard import DashboardScreen
+from kimicode.ui.tui.widgets.agent_table import AgentTable
+from kimicode.ui.tui.widgets.notice_line import NoticeLine
+from kimicode.ui.tui.widgets.swarm_summary import SwarmSummary
+from kimicode.ui.tui.widgets.tool_call_block import ToolCallBlock
+from tests.tui.conftest import screen_text, type_text, wait_for_screen, wait_until
+
+NAMES = ["s1", "s2", "s3", "s4"]
+SLOW_AGENTS = script(
+    orchestrator([task(n, f"{n}.txt") for n in NAMES]),
+    *(
+        sub_agent(
+            n,
+            [
+                turn(tool_calls=[call("write_file", path=f"{n}.txt", content=f"{n} so far\n")]),
+                turn(tool_calls=[call("run_shell", command="sleep 30")]),
+                turn("never"),
+            ],
+        )
+        for n in NAMES
+    ),
+)
+
+
+def statuses(table: AgentTable) -> dict[str, str]:
+    return {n: str(table.get_cell(n, "status")) for n in NAMES if n in table._shown}
+
+
+async def test_ctrl_c_mid_swarm_cancels_every_agent_and_says_where_the_work_is(
+    replay, make_app, repo: Path
+) -> None:
+    server = replay(SLOW_AGENTS)
+    app = make_app(
+        server, flags={"swarm.enabled": True, "swarm.max_agents": 2, "permissions.mode": "yolo"}
+    )
+    async with app.run_test(size=(140, 45)) as pilot:
+        await type_text(pilot, "Split the work")
+        await pilot.press("enter")
+        screen = await wait_for_screen(pilot, DashboardScreen, AgentTable)
+        table = screen.query_one(AgentTable)
+        # two agents run their `sleep 30`; the other two wait for a free slot
+        await wait_until(
+            pilot,
+            lambda: (
+                sorted(statuses(table).values()) == ["planned", "planned", "running", "running"]
+                and sum(a.tool == "run_shell" for a in app.swarm.agents.values()) == 2
+            ),
+        )
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: not app.busy)
+        await wait_until(pilot, lambda: set(statuses(table).values()) == {"cancelled"})
+        summary = str(screen.query_one(SwarmSummary).render())
+        assert "cancelled 4" in summary and "failed 0" in summary
+        assert "kimicode --continue" in summary
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, DashboardScreen))
+        [block] = [b for b in app.query(ToolCallBlock) if b.tool_name == "spawn_agents"]
+        assert block.title.plain.startswith("⊘ spawn_agents")
+        assert not block.has_class("-running")
+        notices = [n.message for n in app.query(NoticeLine)]
+        [stopped] = [n for n in notices if n.startswith("swarm stopped")]
+        assert "4 agents cancelled (2 had not started)" in stopped
+        assert "kimicode/" in stopped and "s1" in stopped and "s2" in stopped
+        assert "kimicode --continue" in stopped and "kimicode swarm clean" in stopped
+        assert "swarm stopped" in screen_text(app)
+    branches = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/kimicode").split()
+    kept = sorted(b.rsplit("/", 1)[1] for b in branches)
+    assert kept == ["s1", "s2"]  # the two that started: their work is on their branches
+    for name in kept:
+        branch = next(b for b in branches if b.endswith(f"/{name}"))
+        assert git(repo, "show", f"{branch}:{name}.txt") == f"{name} so far\n"
