@@ -90,6 +90,8 @@ class Session:
             self.resumed = False
         self.id = self.log.id
         self.skills = discover(self.root)
+        from kimicode.tools.background import BackgroundProcesses
+
         self.services = ToolServices(
             workspace=self.workspace,
             settings=settings,
@@ -97,6 +99,7 @@ class Session:
             approve=approve,
             sandbox=sandbox,
             session_dir=self.log.dir,
+            background=BackgroundProcesses(),
         )
         self.bus.subscribe(self.log.event)
         self.tools = ToolSet(self._build_tools(extra_tools or []))
@@ -382,7 +385,9 @@ class Session:
         self.tools = self.tools.with_tools(*tools)
 
     async def aclose(self) -> None:
-        """Close the log and everything the session started."""
+        """Close the log and everything the session started (its background processes too)."""
+        if self.services.background is not None:
+            await self.services.background.close()
         if self.mcp is not None:
             await self.mcp.aclose()
             self.mcp = None

@@ -31,6 +31,7 @@ from kimicode.swarm.snapshot import Base
 from kimicode.swarm.tasks import TaskSpec
 from kimicode.swarm.workspace import SparseWorkspace
 from kimicode.swarm.worktrees import AgentWorktree, create_worktree
+from kimicode.tools.background import BackgroundProcesses
 from kimicode.tools.base import Approver, ToolServices, approve_all
 from kimicode.tools.registry import ToolSet
 from kimicode.tools.skill import skills_prompt
@@ -110,6 +111,7 @@ async def run_subagent(
     if skills := skills_prompt(tools):
         system += f"\n\n{skills}"
     record = CheckRecord()
+    background = BackgroundProcesses()  # its own port and processes, ended with it
     hooks = ToolHooks(env.settings, expected) if ToolHooks.wanted(env.settings) else None
     services = ToolServices(
         workspace=Workspace(expected, owned=task.files)
@@ -119,6 +121,7 @@ async def run_subagent(
         emit=emit,
         approve=env.approve,
         sandbox=env.sandbox,
+        background=background,
     )
 
     async def ready() -> Workspace:
@@ -160,6 +163,7 @@ async def run_subagent(
         out.checks = dict(record.passed)
         out.prompt_tokens = agent.usage.prompt_tokens
         out.completion_tokens = agent.usage.completion_tokens
+        await asyncio.shield(background.close())
         await asyncio.shield(_finish(task, env, out, setup, emit, started))
     return out
 

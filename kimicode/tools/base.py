@@ -3,7 +3,7 @@
 Tools are instances, built with whatever they depend on (the swarm's plain-data
 dependencies for `spawn_agents`); what they may use at run time is the frozen
 `ToolServices` the caller built once (workspace, sandbox, approvals, events,
-session folder), handed over in a `ToolContext` with the call's id. A tool
+session folder, background processes), handed over in a `ToolContext` with the call's id. A tool
 reports failure by raising `ToolError` (the message goes to the model) or by
 returning `ToolResult(is_error=True)`.
 """
@@ -25,6 +25,7 @@ from kimicode.tools.schema import tool_schema
 if TYPE_CHECKING:
     from kimicode.config import Settings
     from kimicode.events import EventSink
+    from kimicode.tools.background import BackgroundProcesses
     from kimicode.tools.workspace import Workspace
     from kimicode.trust.sandbox import Sandbox
 
@@ -85,6 +86,8 @@ class ToolServices:
     """The shell sandbox, when one can run here (print mode and the TUI probe it once)."""
     session_dir: Path | None = None
     """The session's folder (screenshots go there); None outside a saved session."""
+    background: BackgroundProcesses | None = None
+    """This agent's background processes and port; a sub-agent has its own, ended with it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The tools an agent offers the model, looked up by name.
 
-`core_tools()` builds the six file/search/shell tools every agent has; callers
+`core_tools()` builds the file, search and shell tools every agent has (run_shell with
+its background handles shell_output and shell_kill); callers
 add the rest (view_image, render_page, spawn_agents) and build a `ToolSet`.
 """
 
@@ -21,9 +22,19 @@ def core_tools() -> list[Tool]:
     from kimicode.tools.grep import Grep
     from kimicode.tools.read_file import ReadFile
     from kimicode.tools.run_shell import RunShell
+    from kimicode.tools.shell_jobs import ShellKill, ShellOutput
     from kimicode.tools.write_file import WriteFile
 
-    return [ReadFile(), WriteFile(), EditFile(), Glob(), Grep(), RunShell()]
+    return [
+        ReadFile(),
+        WriteFile(),
+        EditFile(),
+        Glob(),
+        Grep(),
+        RunShell(),
+        ShellOutput(),
+        ShellKill(),
+    ]
 
 
 def web_tools(settings: Settings) -> list[Tool]:

@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -56,7 +57,14 @@ class RenderPage(Tool[RenderPageParams]):
             ref_path = ctx.workspace.resolve(params.reference_image)
             ref_data = await ctx.workspace.read_bytes(ref_path)
             reference = await asyncio.to_thread(open_image, ref_data, ref_path.name)
-        url = await resolve_target(ctx.workspace, params.target)
+        background = ctx.services.background
+        target = params.target
+        if background is not None:  # the agent's own port, as in its shell commands
+            target = target.replace("${PORT}", str(background.port))
+            target = target.replace("$PORT", str(background.port))
+        url = await resolve_target(ctx.workspace, target)
+        if background is not None and background.owns_port(urlsplit(url).port):
+            await background.wait_listening()  # a dev server just started: give it time
         vision = ctx.settings.vision
         report = await render(
             url,

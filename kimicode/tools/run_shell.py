@@ -7,6 +7,8 @@ Ctrl-C stops it together with everything it started), without the API keys.
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import BaseModel, Field
 
 from kimicode.errors import ToolError
@@ -24,6 +26,12 @@ class RunShellParams(BaseModel):
         description=f"Seconds before the command is stopped (default from settings, at most "
         f"{MAX_TIMEOUT_S:.0f}).",
     )
+    background: bool = Field(
+        default=False,
+        description="Start it in the background (a dev server, a watcher) and return its id "
+        "at once; read its output with shell_output, stop it with shell_kill. $PORT is your "
+        "port for a server.",
+    )
 
 
 class RunShell(Tool[RunShellParams]):
@@ -37,11 +45,15 @@ class RunShell(Tool[RunShellParams]):
         if not params.command.strip():
             raise ToolError("the command is empty")
         await ctx.workspace.prepare_shell()
+        background = ctx.services.background
+        prefix = background.env_prefix() if background is not None else ""
+        if params.background:
+            return await _start_background(params.command, prefix, ctx)
         default = ctx.settings.shell.timeout
         timeout = min(params.timeout or default, max(MAX_TIMEOUT_S, default))
         done = await run_process(
             ProcessSpec(
-                command=params.command,
+                command=prefix + params.command,
                 root=ctx.workspace.root,
                 sandbox=ctx.services.sandbox,
                 timeout=timeout,
@@ -62,11 +74,41 @@ class RunShell(Tool[RunShellParams]):
         if outcome == "lingering":
             note += (
                 "\nbackground processes still writing to the output were stopped; "
-                "to keep a server running, redirect its output: "
-                "`nohup cmd > server.log 2>&1 &`"
+                "to keep a server running, run it with background: true"
             )
         return ToolResult(text=_join(output, note))
 
 
 def _join(output: str, note: str) -> str:
     return f"{output}\n\n{note}" if output else note
+
+
+STARTUP_S = 1.0
+"""How long a background command is watched before its id is returned (early output, a
+command that fails at once)."""
+
+
+async def _start_background(command: str, prefix: str, ctx: ToolContext) -> ToolResult:
+    background = ctx.services.background
+    if background is None:
+        raise ToolError("background processes are not available here")
+    item = await background.start(
+        ProcessSpec(
+            command=prefix + command,
+            root=ctx.workspace.root,
+            sandbox=ctx.services.sandbox,
+            read_only=ctx.workspace.sandbox_read_only(),
+            max_output=ctx.settings.shell.max_output,
+        )
+    )
+    await asyncio.sleep(STARTUP_S)
+    output = item.process.output().rstrip("\n")
+    if not item.process.running:
+        note = f"{item.id} exited at once with code {item.process.returncode}"
+        return ToolResult(text=_join(output, note), is_error=item.process.returncode != 0)
+    note = (
+        f"started in the background as {item.id} (PORT={background.port}): read its output "
+        f"with shell_output(id={item.id!r}), stop it with shell_kill(id={item.id!r}); "
+        f"a server on $PORT is http://localhost:{background.port} for render_page"
+    )
+    return ToolResult(text=_join(output, note))

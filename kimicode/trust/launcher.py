@@ -74,6 +74,8 @@ class ProcessSpec:
     """Seconds `run_process` waits before killing the group."""
     read_only: Sequence[Path] = ()
     """More paths the command must see (read-only) wherever they live, e.g. link targets."""
+    writable: Sequence[Path] = ()
+    """Directories besides the root the command may write, e.g. a port forwarder's socket."""
     stdin: bytes | None = None
     """Written to the command's stdin, which is then closed; None: stdin is /dev/null."""
     separate_stderr: bool = False
@@ -171,7 +173,9 @@ async def start_process(spec: ProcessSpec) -> RunningProcess:
     """Start the command in its own session; a cancel during start-up still kills its group."""
     argv = ["bash", "-c", spec.command]
     if spec.sandbox is not None:
-        argv = spec.sandbox.wrap(argv, spec.root, read_only=tuple(spec.read_only))
+        argv = spec.sandbox.wrap(
+            argv, spec.root, read_only=tuple(spec.read_only), writable=tuple(spec.writable)
+        )
     spawning = asyncio.ensure_future(
         asyncio.create_subprocess_exec(
             *argv,

@@ -89,7 +89,14 @@ class Sandbox:
     extra_hidden: tuple[str, ...] = ()
     """More paths to hide, besides HIDDEN_HOME_PATHS and HIDDEN_SYSTEM_PATHS."""
 
-    def wrap(self, argv: list[str], root: Path, *, read_only: Sequence[Path] = ()) -> list[str]:
+    def wrap(
+        self,
+        argv: list[str],
+        root: Path,
+        *,
+        read_only: Sequence[Path] = (),
+        writable: Sequence[Path] = (),
+    ) -> list[str]:
         real_root = os.path.realpath(root)
         # `env -u` clears the key before bwrap starts: bwrap's own environment is
         # readable inside the jail as /proc/1/environ, so --unsetenv is not enough.
@@ -108,6 +115,10 @@ class Sandbox:
             if os.path.exists(real):
                 args += ["--ro-bind", real, real]
         args += self._hide_secrets(real_root)
+        for path in writable:  # after the hiding: a directory kimicode made for this command
+            real = os.path.realpath(path)
+            if os.path.isdir(real):
+                args += ["--bind", real, real]
         if not self.network:
             args.append("--unshare-net")
         if "--unshare-user" in self.extra_flags:
