@@ -11,9 +11,10 @@ that line: it is a file, and the sandbox's namespace does not cover files.
 - Outside, `Relay` listens on 127.0.0.1:PORT of this machine and passes each
   connection through the unix socket.
 
-So `http://localhost:PORT` means the same server for the agent's own
-commands and for `render_page`, while the sandbox still reaches nothing:
-connections only go in, and only to the agent's own port.
+So `http://localhost:PORT` on this machine (what `render_page` opens) is the
+server in the sandbox, while the sandbox still reaches nothing: connections
+only go in, and only to the agent's own port. (Each other sandboxed command
+has a namespace of its own, so it does not see the server: a known limit.)
 
 A probe (`listening`) asks the forwarder, over a second socket, whether
 anything accepts connections on the port yet: one byte back, 1 or 0.
