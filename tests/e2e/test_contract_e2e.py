@@ -43,7 +43,15 @@ def test_plan_mode_offers_only_read_only_tools(repo: Path, replay, kimicode) -> 
     res = kimicode("-p", "plan it", "--permission-mode", "plan", cwd=repo, server=server)
     assert res.code == 0, res
     tools = {t["function"]["name"] for t in requests_of(server)[0]["tools"]}
-    assert tools == {"read_file", "glob", "grep", "view_image", "render_page", "fetch_url"}
+    assert tools == {
+        "read_file",
+        "glob",
+        "grep",
+        "shell_output",
+        "view_image",
+        "render_page",
+        "fetch_url",
+    }
     assert not (repo / "x.txt").exists()
     assert "no tool named 'write_file'" in requests_of(server)[-1]["messages"][-1]["content"]
 

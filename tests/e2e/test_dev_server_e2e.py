@@ -166,6 +166,8 @@ def test_unknown_ids_and_a_taken_port_are_clear_errors(repo: Path, replay, kimic
                         turn(tool_calls=[call("shell_output", id="bg9")]),
                         turn(tool_calls=[call("run_shell", background=True,
                              command=f"python3 -m http.server {port} --bind 127.0.0.1")]),
+                        turn(tool_calls=[call("run_shell", command="sleep 3")]),
+                        turn(tool_calls=[call("shell_output", id="bg1")]),
                         turn("Done."),
                     ],
                 )
@@ -177,9 +179,9 @@ def test_unknown_ids_and_a_taken_port_are_clear_errors(repo: Path, replay, kimic
     finally:
         taken.close()
     assert res.code == 0, res
-    unknown, started = _tool_replies(server)
+    unknown, _started, _slept, output = _tool_replies(server)
     assert "no background process 'bg9'" in unknown
-    assert "exited at once with code 1" in started and "Address already in use" in started
+    assert "bg1: exited with code 1" in output and "Address already in use" in output
 
 
 def test_each_sub_agent_has_its_own_port_and_its_servers_end_with_it(

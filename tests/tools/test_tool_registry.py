@@ -7,17 +7,26 @@ import pytest
 from kimicode.tools.read_file import ReadFile
 from kimicode.tools.registry import ToolSet, core_tools
 
-CORE = ["read_file", "write_file", "edit_file", "glob", "grep", "run_shell"]
+CORE = [
+    "read_file",
+    "write_file",
+    "edit_file",
+    "glob",
+    "grep",
+    "run_shell",
+    "shell_output",
+    "shell_kill",
+]
 
 
-def test_core_tools_are_the_six_public_names() -> None:
+def test_core_tools_are_the_public_names() -> None:
     tools = ToolSet(core_tools())
     assert tools.names == CORE
-    assert tools.read_only().names == ["read_file", "glob", "grep"]
+    assert tools.read_only().names == ["read_file", "glob", "grep", "shell_output"]
     assert isinstance(tools.get("read_file"), ReadFile)
     assert tools.get("spawn_agents") is None
-    assert "grep" in tools and len(tools) == 6
-    assert tools.without("run_shell").names == CORE[:-1]
+    assert "grep" in tools and len(tools) == 8
+    assert "run_shell" not in tools.without("run_shell").names
 
 
 def test_duplicate_names_are_rejected() -> None:
