@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kimicode import events as ev
 from kimicode.agent.guardrails import CheckRecord, ToolHooks, checks_finish_check
@@ -75,6 +76,15 @@ class SubAgentEnv:
     repo_summary: str = ""
     agent_types: Mapping[str, AgentType] = field(default_factory=dict)
     """The types tasks may name (`type`): extra prompt and a tool allow-list."""
+
+
+async def _end(background: BackgroundProcesses, finish: Coroutine[Any, Any, None]) -> None:
+    """Background processes killed, then the agent finished: one shielded step, so a second
+    cancel (Ctrl-C) while the processes end cannot skip the commit of the agent's work."""
+    try:
+        await background.close()
+    finally:
+        await finish
 
 
 async def run_subagent(
@@ -163,8 +173,7 @@ async def run_subagent(
         out.checks = dict(record.passed)
         out.prompt_tokens = agent.usage.prompt_tokens
         out.completion_tokens = agent.usage.completion_tokens
-        await asyncio.shield(background.close())
-        await asyncio.shield(_finish(task, env, out, setup, emit, started))
+        await asyncio.shield(_end(background, _finish(task, env, out, setup, emit, started)))
     return out
 
 
