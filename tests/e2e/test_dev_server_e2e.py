@@ -18,7 +18,7 @@ PAGE = """<!doctype html><html><body style="margin:0">
 <script>
 fetch('/data.json').then(r => r.json()).then(d => {
   const box = document.getElementById('box');
-  box.style.background = d.colour; box.textContent = d.text;
+  box.style.background = d.colour; box.textContent = d.text; box.dataset.loaded = '1';
 });
 </script></body></html>"""
 
@@ -62,7 +62,7 @@ def test_a_dev_server_started_by_the_agent_is_rendered_on_its_port(
                 [
                     turn(tool_calls=[call("run_shell", background=True, command=serve)]),
                     turn(tool_calls=[call("render_page", target="http://localhost:$PORT/index.html",
-                                          actions=[{"wait_for": "#box:not(:empty)"}],
+                                          actions=[{"wait_for": "#box[data-loaded]"}],
                                           viewport="800x600")]),
                     turn(tool_calls=[call("shell_output", id="bg1")]),
                     turn(tool_calls=[call("shell_kill", id="bg1")]),
