@@ -255,3 +255,114 @@ def test_the_sandboxed_server_is_reachable_but_the_sandbox_still_reaches_nothing
     assert res.code == 0, res
     output = _tool_replies(server)[-1]
     assert "BLOCKED" in output and "REACHED" not in output, output
+
+
+def _interrupt_when(proc, started: int, signals: int) -> tuple[str, str]:
+    """Read stream-json until `started` background processes are up, then Ctrl-C
+    (`signals` times, a moment apart) and return the rest of the output."""
+    import json
+    import signal
+    import time
+
+    assert proc.stdout is not None
+    up = 0
+    deadline = time.monotonic() + 120
+    while up < started and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if not line.startswith("{"):
+            continue
+        event = json.loads(line)
+        if event["type"] == "tool_call_finished" and "started in the background" in json.dumps(
+            event
+        ):
+            up += 1
+    assert up == started, f"only {up} background processes started"
+    for _ in range(signals):
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    return proc.communicate(timeout=120)
+
+
+def _popen(repo: Path, server, *args: str):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KIMICODE_API_KEY="sk-test-0123456789", KIMICODE_BASE_URL=server.url)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kimicode", *args, "--yolo", "--output-format", "stream-json"],
+        cwd=repo, env=env, text=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def _sandbox_off(repo: Path) -> None:
+    """Without bubblewrap's --die-with-parent, only kimicode's own clean-up ends them."""
+    (repo / ".kimicode").mkdir(exist_ok=True)
+    (repo / ".kimicode" / "config.toml").write_text('[sandbox]\nmode = "off"\n')
+
+
+@pytest.mark.parametrize("signals", [1, 2], ids=["ctrl-c", "ctrl-c-twice"])
+def test_ctrl_c_ends_the_sessions_background_processes(
+    repo: Path, replay, isolated_dirs: Path, signals: int
+) -> None:
+    marker = f"ctrlc-{uuid.uuid4().hex[:8]}"
+    _sandbox_off(repo)
+    server = replay(
+        script(
+            (
+                "serve",
+                [
+                    turn(tool_calls=[call("run_shell", background=True,
+                                          command=f"sleep 600 # {marker}")]),
+                    turn("never", latency_ms=120_000),
+                ],
+            )
+        )
+    )  # fmt: skip
+    proc = _popen(repo, server, "-p", "serve it")
+    try:
+        _, err = _interrupt_when(proc, started=1, signals=signals)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err[-3000:]
+    assert _alive_with(marker) == []
+
+
+def test_ctrl_c_ends_each_sub_agents_servers_and_keeps_its_work(
+    repo: Path, replay, isolated_dirs: Path
+) -> None:
+    from helpers import git, orchestrator, sub_agent, task
+
+    marker = f"swarmctrlc-{uuid.uuid4().hex[:8]}"
+    _sandbox_off(repo)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "no sandbox")
+    serve = f"exec python3 -m http.server $PORT --bind 127.0.0.1 # {marker}"
+
+    def agent(name: str) -> tuple[str, list[dict[str, Any]]]:
+        return sub_agent(
+            name,
+            [
+                turn(tool_calls=[call("write_file", path=f"{name}.txt", content=name)]),
+                turn(tool_calls=[call("run_shell", background=True, command=serve)]),
+                turn("never", latency_ms=120_000),
+            ],
+        )
+
+    server = replay(
+        script(orchestrator([task("one", "one.txt"), task("two", "two.txt")]),
+               agent("one"), agent("two"))
+    )  # fmt: skip
+    proc = _popen(repo, server, "-p", "Split the work", "--swarm")
+    try:
+        _, err = _interrupt_when(proc, started=2, signals=1)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err[-3000:]
+    assert _alive_with(marker) == []
+    branches = git(repo, "branch", "--list", "kimicode/*").split()
+    for name in ("one", "two"):  # the work before Ctrl-C is kept on the agent's branch
+        branch = next(b for b in branches if b.endswith(f"/{name}"))
+        assert git(repo, "show", f"{branch}:{name}.txt") == name
