@@ -44,6 +44,8 @@ class ModelSettings(Section):
     """True: videos go as `video_url`; None: ask the endpoint's GET /models."""
     temperature: float | None = None
     request_timeout: float = 600.0
+    max_concurrency: int | None = Field(None, ge=1)
+    """Requests the account allows in flight; None starts at --max-agents and adapts on 429."""
 
 
 MAX_AGENTS = 300
@@ -67,6 +69,8 @@ class RetrySettings(Section):
     attempts: int = 6
     base_delay: float = 1.0
     max_delay: float = 60.0
+    rate_limit_wait: float = Field(900.0, gt=0)
+    """Seconds of 429s with no request getting through before the run stops (exit 75)."""
 
 
 class ShellSettings(Section):

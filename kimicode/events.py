@@ -119,6 +119,26 @@ class Retrying(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimited(Event):
+    """The agent's request was refused for the endpoint's rate limit; it waits its turn."""
+
+    type: ClassVar[str] = "rate_limited"
+    limit: int
+    """Requests the endpoint is allowed in flight now (cut by this refusal)."""
+    retry_after: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimitRecovered(Event):
+    """The agent's request got through after waiting for the rate limit."""
+
+    type: ClassVar[str] = "rate_limit_recovered"
+    limit: int
+    waited_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Notice(Event):
     """Something the user should see that is not an error of the run."""
 
@@ -180,6 +200,8 @@ class AgentFinished(Event):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     duration_s: float = 0.0
+    wait_s: float = 0.0
+    """Seconds its model calls waited for the endpoint's rate limit."""
     error: str | None = None
     diffstat: str = ""
     node: str | None = None
@@ -234,6 +256,8 @@ class RunResult(Event):
     error: str | None = None
     screenshots: list[str] = field(default_factory=list)
     """Visual self-check screenshots kept in the session's folder, one per round."""
+    rate_limit: dict[str, Any] | None = None
+    """The endpoint scheduler's figures: 429s seen, lowest and current limit, time waited."""
 
     def to_dict(self) -> dict[str, Any]:
         data = Event.to_dict(self)

@@ -41,12 +41,15 @@ class ChatModel(Protocol):
         *,
         on_delta: Callable[[Delta], None] | None = None,
         on_retry: Callable[[int, float, str], None] | None = None,
+        on_throttle: Callable[[Any], None] | None = None,
     ) -> Completion:
         """Stream one turn and return it whole.
 
         Retries transient failures itself (calling `on_retry(attempt, wait_s,
         reason)` before each wait); deltas of a failed attempt are discarded by
-        the caller when a retry starts, so nothing is duplicated.
+        the caller when a retry starts, so nothing is duplicated. A rate-limit
+        refusal waits in the endpoint's scheduler instead, calling
+        `on_throttle(Throttled)` each time and `on_throttle(None)` once through.
         Raises `ModelError` / `TemporaryModelError` when it gives up.
         """
         ...

@@ -120,7 +120,10 @@ class Session:
             from kimicode.llm.client import OpenAIChatModel
 
             self._model = OpenAIChatModel(
-                self.settings.model, self.settings.retry, self.settings.api_key()
+                self.settings.model,
+                self.settings.retry,
+                self.settings.api_key(),
+                concurrency=self.settings.swarm.max_agents,
             )
         return self._model
 
@@ -365,6 +368,7 @@ class Session:
             duration_s=round(outcome.duration_s, 3),
             error=outcome.error,
             screenshots=outcome.screenshots,
+            rate_limit=_rate_limit_figures(self.model),
         )
 
     async def _start_mcp(self) -> None:
@@ -392,6 +396,11 @@ class Session:
             await self.mcp.aclose()
             self.mcp = None
         self.log.close()
+
+
+def _rate_limit_figures(model: ChatModel) -> dict[str, Any] | None:
+    scheduler = getattr(model, "scheduler", None)
+    return None if scheduler is None else scheduler.figures()
 
 
 def _vision_tools() -> list[Tool]:

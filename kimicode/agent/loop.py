@@ -12,6 +12,7 @@ the user presses Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -58,6 +59,9 @@ class Agent:
         self.steps = self.tool_calls = 0
         self.extra_critical = 0
         """Critical steps added by sub-stages (the slowest sub-agent of each spawn)."""
+        self.wait_s = 0.0
+        """Seconds this agent's model calls waited for the endpoint's rate limit."""
+        self._throttled_at: float | None = None
         self.written: list[str] = []
         self.final = ""
 
@@ -131,9 +135,14 @@ class Agent:
 
         schemas = self.tools.schemas()  # a dead MCP server's tools drop out mid-run
         completion = await self.model.complete(
-            self.messages, schemas, on_delta=on_delta, on_retry=on_retry
+            self.messages,
+            schemas,
+            on_delta=on_delta,
+            on_retry=on_retry,
+            on_throttle=self._on_throttle,
         )
         used = completion.usage
+        self.wait_s += completion.wait_s
         self.usage.add(used)
         emit(
             ev.UsageReport(
@@ -179,6 +188,27 @@ class Agent:
             raise turn.stop
 
     # --- helpers -----------------------------------------------------------------
+
+    def _on_throttle(self, notice: Any) -> None:
+        """Tell the UIs this agent waits for the rate limit (notice), or got through (None)."""
+        limit = getattr(getattr(self.model, "scheduler", None), "limit", 0)
+        if notice is not None:
+            if self._throttled_at is None:
+                self._throttled_at = time.perf_counter()
+            self.emit(
+                ev.RateLimited(
+                    agent=self.name,
+                    limit=notice.limit,
+                    retry_after=notice.retry_after,
+                    reason=notice.reason,
+                )
+            )
+        elif self._throttled_at is not None:
+            waited = time.perf_counter() - self._throttled_at
+            self._throttled_at = None
+            self.emit(
+                ev.RateLimitRecovered(agent=self.name, limit=limit, waited_s=round(waited, 3))
+            )
 
     async def _ensure_ready(self) -> None:
         if self.ready is not None:

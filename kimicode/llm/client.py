@@ -25,9 +25,11 @@ from kimicode.llm.retry import (
     RetryableFailure,
     backoff_delay,
     give_up,
+    rate_limit_exhausted,
     status_failure,
     too_long_to_wait,
 )
+from kimicode.llm.scheduler import RequestScheduler, Throttled
 from kimicode.llm.sse import DONE, StreamAssembler, iter_sse_data
 from kimicode.llm.thinking import prepare_messages, resolve_provider, thinking_extra_body
 from kimicode.llm.types import Completion, Delta, Message
@@ -46,6 +48,8 @@ class OpenAIChatModel:
         *,
         model: str | None = None,
         client: Any = None,
+        concurrency: int = 16,
+        scheduler: RequestScheduler | None = None,
     ) -> None:
         self.settings = settings
         self.retry = retry
@@ -55,11 +59,20 @@ class OpenAIChatModel:
         self._api_key = api_key
         self._client = client
         """An openai.AsyncOpenAI, made on first use and shared by `for_model` copies."""
+        self.scheduler = scheduler or RequestScheduler(
+            settings.max_concurrency or concurrency, wait_budget=retry.rate_limit_wait
+        )
+        """This endpoint's limit on requests in flight, shared by `for_model` copies."""
 
     def for_model(self, model: str) -> OpenAIChatModel:
-        """The same endpoint and connection pool with another model (for sub-agents)."""
+        """The same endpoint, connection pool and scheduler with another model (sub-agents)."""
         twin = OpenAIChatModel(
-            self.settings, self.retry, self._api_key, model=model, client=self._client
+            self.settings,
+            self.retry,
+            self._api_key,
+            model=model,
+            client=self._client,
+            scheduler=self.scheduler,
         )
         if self._client is None:
             twin._client = self._openai()
@@ -73,26 +86,61 @@ class OpenAIChatModel:
         *,
         on_delta: Callable[[Delta], None] | None = None,
         on_retry: Callable[[int, float, str], None] | None = None,
+        on_throttle: Callable[[Throttled | None], None] | None = None,
     ) -> Completion:
-        """Stream one turn, retrying transient failures; only the successful attempt is kept."""
+        """Stream one turn, retrying transient failures; only the successful attempt is kept.
+
+        A rate-limit refusal is not a failed attempt: the request waits its turn in the
+        endpoint's scheduler (`on_throttle` is told, and told `None` once it got through).
+        """
         payload = json.dumps(self.request_body(messages, tools), ensure_ascii=False).encode()
         started = time.monotonic()
         attempts = max(1, self.retry.attempts)
-        for attempt in range(1, attempts + 1):
+        attempt = refusals = 0
+        waited = 0.0
+        while True:
+            waited += await self.scheduler.acquire(front=refusals > 0)
             try:
-                return await self._attempt(payload, on_delta)
+                completion = await self._attempt(payload, on_delta)
             except RetryableFailure as failure:
+                if failure.retry_after is not None and failure.retry_after > max(
+                    RETRY_AFTER_CEILING, self.retry.max_delay
+                ):
+                    self.scheduler.release()
+                    raise too_long_to_wait(failure, self.url) from None
+                if failure.throttle:
+                    refusals += 1
+                    backoff = self.scheduler.refused(
+                        failure.retry_after, refusals, self.retry.max_delay
+                    )
+                    self.scheduler.release()
+                    if self.scheduler.stalled_for() >= self.retry.rate_limit_wait:
+                        raise rate_limit_exhausted(self.url, self.scheduler, failure) from None
+                    if on_throttle is not None:
+                        limit = self.scheduler.limit
+                        on_throttle(Throttled(limit, failure.retry_after, failure.reason))
+                    await asyncio.sleep(backoff)
+                    waited += backoff
+                    continue
+                self.scheduler.release()
+                attempt += 1
                 if attempt >= attempts:
                     raise give_up(failure, self.url, attempt, time.monotonic() - started) from None
-                wait = backoff_delay(attempt, self.retry)
-                if failure.retry_after is not None:
-                    if failure.retry_after > max(RETRY_AFTER_CEILING, self.retry.max_delay):
-                        raise too_long_to_wait(failure, self.url) from None
-                    wait = failure.retry_after
+                wait = failure.retry_after
+                if wait is None:
+                    wait = backoff_delay(attempt, self.retry)
                 if on_retry is not None:
                     on_retry(attempt, wait, failure.reason)
                 await asyncio.sleep(wait)
-        raise AssertionError("unreachable")
+            except BaseException:
+                self.scheduler.release()
+                raise
+            else:
+                self.scheduler.release(answered=True)
+                if refusals and on_throttle is not None:
+                    on_throttle(None)
+                completion.wait_s = waited
+                return completion
 
     def request_body(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
         """The JSON body sent to /chat/completions (public so tests and logs can see it)."""

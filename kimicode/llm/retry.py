@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from kimicode.config import RetrySettings
 from kimicode.errors import ModelError, TemporaryModelError, UsageError
+from kimicode.llm.scheduler import RateLimitExhausted, RequestScheduler
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 RETRY_AFTER_CEILING = 300.0
@@ -45,6 +46,11 @@ class RetryableFailure(Exception):
 
     def __str__(self) -> str:
         return self.reason
+
+    @property
+    def throttle(self) -> bool:
+        """A rate-limit refusal (429, or 503 with Retry-After): the scheduler's, not a retry."""
+        return self.status == 429 or (self.status == 503 and self.retry_after is not None)
 
 
 def backoff_delay(attempt: int, retry: RetrySettings) -> float:
@@ -121,6 +127,21 @@ def give_up(
     else:
         text = f"could not reach {url} {span} ({failure.reason}); check the network and --base-url"
     return TemporaryModelError(text)
+
+
+def rate_limit_exhausted(
+    url: str, scheduler: RequestScheduler, failure: RetryableFailure
+) -> RateLimitExhausted:
+    """The end of waiting for a rate limit: how long, and the cap that was observed."""
+    figures = scheduler.figures()
+    return RateLimitExhausted(
+        f"rate limited by {url}: no request got through for {scheduler.stalled_for():.0f} s "
+        f"([retry] rate_limit_wait = {scheduler.wait_budget:g}); it answered 429 "
+        f"{figures['throttled']} times and refused even {figures['lowest_limit']} request(s) "
+        f"in flight (started at {figures['start_limit']}); last answer: {failure.reason}. "
+        "Work done so far is kept; retry later, or set [model] max_concurrency to the "
+        "account's limit"
+    )
 
 
 def too_long_to_wait(failure: RetryableFailure, url: str) -> TemporaryModelError:

@@ -48,6 +48,8 @@ class Completion:
     tool_calls: list[ToolCall] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     finish_reason: str | None = None
+    wait_s: float = 0.0
+    """Seconds this turn waited for the endpoint's rate limit (a slot, or after a 429)."""
 
     def to_message(self, *, with_reasoning: bool) -> Message:
         """The assistant message to append to the history.

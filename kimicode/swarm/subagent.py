@@ -51,6 +51,8 @@ class SubAgentOutcome:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     duration_s: float = 0.0
+    wait_s: float = 0.0
+    """Seconds its model calls waited for the endpoint's rate limit."""
     error: str | None = None
     worktree: AgentWorktree | None = None
     commit: AgentCommit | None = None
@@ -173,6 +175,7 @@ async def run_subagent(
         out.checks = dict(record.passed)
         out.prompt_tokens = agent.usage.prompt_tokens
         out.completion_tokens = agent.usage.completion_tokens
+        out.wait_s = agent.wait_s
         await asyncio.shield(_end(background, _finish(task, env, out, setup, emit, started)))
     return out
 
@@ -251,6 +254,7 @@ async def _finish(
             prompt_tokens=out.prompt_tokens,
             completion_tokens=out.completion_tokens,
             duration_s=round(out.duration_s, 3),
+            wait_s=round(out.wait_s, 3),
             error=out.error,
             diffstat=out.commit.diffstat if out.commit else "",
         )

@@ -38,6 +38,11 @@ class SwarmTally:
                 "branch": o.worktree.branch if o.worktree else None,
                 "merged": o.merged,
                 "checks": o.checks,
+                "usage": {
+                    "prompt_tokens": o.prompt_tokens,
+                    "completion_tokens": o.completion_tokens,
+                },
+                "wait_s": round(o.wait_s, 3),
             }
         )
         if o.status != "success":

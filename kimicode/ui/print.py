@@ -48,6 +48,11 @@ class TextRenderer:
                 c.print(
                     f"{self._who(event)}[yellow]retry {n} in {wait:.1f}s: {_short(why, 200)}[/]"
                 )
+            case ev.RateLimited(limit=limit, reason=why):
+                c.print(
+                    f"{self._who(event)}[yellow]rate limited, waiting to retry "
+                    f"({limit} in flight allowed): {_short(why, 200)}[/]"
+                )
             case ev.Notice(level=level, message=msg):
                 color = {"error": "red", "warning": "yellow"}.get(level, "blue")
                 c.print(f"{self._who(event)}[{color}]{_short(msg, 2000)}[/]")

@@ -74,7 +74,9 @@ def test_json_output_has_exactly_the_documented_fields(repo: Path, replay, kimic
         "duration_s",
         "error",
         "screenshots",
+        "rate_limit",
     }
+    assert out["rate_limit"]["throttled"] == 0
     assert out["status"] == "success" and out["error"] is None
     assert out["result"] == "Added a --verbose flag to cli.py and ran it."
     assert out["steps"] == 4 and out["tool_calls"] == 3 and out["critical_steps"] == 4
@@ -224,7 +226,7 @@ def test_rate_limit_is_retried_and_server_errors_end_with_exit_75(
     ok = kimicode("-p", "hello", cwd=repo, server=flaky)
     assert ok.code == 0, ok
     assert ok.stdout == "Hi there.\n"
-    assert "retry" in ok.stderr
+    assert "rate limited, waiting to retry" in ok.stderr
     (repo / ".kimicode").mkdir()
     (repo / ".kimicode" / "config.toml").write_text("[retry]\nattempts = 3\nbase_delay = 0.01\n")
     down = replay(script(("hello", [turn("never", fault={"status": 500, "times": 99})])))

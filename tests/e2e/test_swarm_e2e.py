@@ -64,7 +64,11 @@ def test_agents_edit_disjoint_files_and_merge(repo: Path, replay, kimicode) -> N
             "branch": a["branch"],
             "merged": True,
             "checks": {},
+            "usage": a["usage"],
+            "wait_s": a["wait_s"],
         }
+        assert a["usage"]["prompt_tokens"] > 0 and a["usage"]["completion_tokens"] > 0
+        assert a["wait_s"] >= 0
         assert a["branch"].startswith("kimicode/") and a["branch"].endswith(f"/{n}")
     assert out["steps"] == 2 + 5 * 2 and out["critical_steps"] == 2 + 2
     assert out["tool_calls"] == 1 + 5

@@ -74,13 +74,19 @@ async def test_usage_is_read_in_both_styles(style: str) -> None:
 
 async def test_rate_limit_waits_as_retry_after_says_then_succeeds() -> None:
     turn = {"content": "ok", "fault": {"status": 429, "retry_after": 0.2, "times": 1}}
-    retries: list[tuple[int, float, str]] = []
+    retries: list[tuple] = []
+    throttles: list[Any] = []
     async with ReplayServer(one_conversation(turn)) as server:
-        done = await model_for(server).complete(TASK, [], on_retry=lambda *a: retries.append(a))
+        model = model_for(server)
+        done = await model.complete(
+            TASK, [], on_retry=lambda *a: retries.append(a), on_throttle=throttles.append
+        )
     assert done.content == "ok"
-    assert len(retries) == 1
-    attempt, wait, reason = retries[0]
-    assert attempt == 1 and wait == pytest.approx(0.2) and "429" in reason
+    assert retries == []  # a refusal is not a failed attempt
+    assert len(throttles) == 2 and throttles[1] is None
+    assert throttles[0].retry_after == pytest.approx(0.2) and "429" in throttles[0].reason
+    assert done.wait_s >= 0.2
+    assert model.scheduler.figures()["throttled"] == 1
 
 
 async def test_server_errors_are_retried_until_success() -> None:
@@ -116,15 +122,27 @@ async def test_a_cut_stream_is_retried_without_duplicated_content() -> None:
 
 
 async def test_spent_retries_raise_a_temporary_error_that_says_what_to_do() -> None:
-    turn = {"content": "never", "fault": {"status": 429, "retry_after": 0, "times": 99}}
+    turn = {"content": "never", "fault": {"status": 502, "times": 99}}
     async with ReplayServer(one_conversation(turn)) as server:
         with pytest.raises(TemporaryModelError) as caught:
             await model_for(server).complete(TASK, [])
     message = str(caught.value)
-    assert "rate limited" in message and "429" in message and "4 times" in message
-    assert "--max-agents" in message
+    assert "502" in message and "4 times" in message and "retry later" in message
     assert caught.value.exit_code == 75
     assert len(server.requests) == FAST.attempts
+
+
+async def test_429_forever_ends_after_the_rate_limit_wait_not_the_attempts() -> None:
+    turn = {"content": "never", "fault": {"status": 429, "times": 10_000}}
+    retry = FAST.model_copy(update={"rate_limit_wait": 1.0})
+    async with ReplayServer(one_conversation(turn)) as server:
+        with pytest.raises(TemporaryModelError) as caught:
+            await model_for(server, retry).complete(TASK, [])
+    message = str(caught.value)
+    assert "rate limited" in message and "rate_limit_wait" in message
+    assert "max_concurrency" in message and "1 request(s) in flight" in message
+    assert caught.value.exit_code == 75
+    assert len(server.requests) > FAST.attempts  # refusals used up no retry attempt
 
 
 async def test_unreachable_endpoint_is_a_temporary_error() -> None:

@@ -33,6 +33,8 @@ class AgentState:
     duration_s: float | None = None
     merge: str = ""
     error: str = ""
+    rate_limited: bool = False
+    """Its model call was refused for the endpoint's rate limit and waits its turn."""
     transcript: list[str] = field(default_factory=list)
     transcript_chars: int = 0
     new_text: list[str] = field(default_factory=list)
@@ -71,6 +73,8 @@ class SwarmState:
     main_steps: int = 0
     stopped: bool = False
     """The turn was cancelled mid-swarm: no `SwarmFinished` will come."""
+    rate_limit: int | None = None
+    """The endpoint's limit on requests in flight, once a 429 has cut it."""
 
     @property
     def active(self) -> bool:
@@ -81,6 +85,10 @@ class SwarmState:
         for agent in self.agents.values():
             out[agent.status] = out.get(agent.status, 0) + 1
         return out
+
+    def waiting(self) -> int:
+        """Agents waiting (rate limited) now."""
+        return sum(a.rate_limited for a in self.agents.values())
 
     def total_steps(self) -> int:
         return self.main_steps + sum(a.steps for a in self.agents.values())
@@ -114,6 +122,7 @@ class SwarmState:
         self.merged = []
         self.main_steps = 0
         self.stopped = False
+        self.rate_limit = None
         for task in event.tasks:
             name = str(task.get("name", ""))
             prompt = " ".join(str(task.get("prompt", "")).split())
@@ -198,6 +207,14 @@ class SwarmState:
             case ev.UsageReport(prompt_tokens=p, completion_tokens=c):
                 agent.prompt_tokens += p
                 agent.completion_tokens += c
+                return agent.name
+            case ev.RateLimited(limit=limit):
+                agent.rate_limited, agent.tool = True, "waiting (rate limited)"
+                self.rate_limit = limit
+                return agent.name
+            case ev.RateLimitRecovered(limit=limit):
+                agent.rate_limited, agent.tool = False, ""
+                self.rate_limit = limit
                 return agent.name
             case ev.Notice(level=level, message=message):
                 agent.write(f"\n[{level}] {message}\n")

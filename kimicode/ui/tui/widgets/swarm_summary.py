@@ -28,6 +28,11 @@ def summary_text(state: SwarmState) -> Text:
     cancelled = counts.get("cancelled", 0)
     if cancelled:
         out.append(f"  cancelled {cancelled}", style="dim red")
+    if state.rate_limit is not None:
+        out.append(
+            f"  ·  waiting (rate limited) {state.waiting()}, limit {state.rate_limit} in flight",
+            style="yellow",
+        )
     finished = state.finished
     if state.stopped:
         out.append("\nstopped: the turn was cancelled; work so far is kept on the agents' branches")
