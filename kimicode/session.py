@@ -325,7 +325,9 @@ class Session:
 
         compactor = compactor_for(self.settings.model, Usage(), self.model)
         fitted, report = await compactor.fit(self.history, fixed=compactor.budget)
-        if report is not None:
+        if report is not None and report.cannot:
+            self.bus(ev.Notice(level="warning", message=report.cannot))
+        if report is not None and report.shrank:
             self.history[:] = fitted
             self.log.compaction(fitted)
             self.bus(

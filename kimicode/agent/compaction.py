@@ -38,6 +38,12 @@ class CompactionReport:
     tokens_before: int
     tokens_after: int
     method: str
+    cannot: str = ""
+    """Set when the history could not be brought under the trigger: why, and what to do."""
+
+    @property
+    def shrank(self) -> bool:
+        return self.tokens_after < self.tokens_before
 
 
 class Compactor:
@@ -56,6 +62,10 @@ class Compactor:
         self.keep_recent = keep_recent
         self.trigger = trigger
         self.target = target
+        self._stuck = False
+        """The last compaction could not get well under the trigger: the next one waits
+        until the history nears the window (no summary call every step)."""
+        self._warned = False
 
     def needed(self, messages: list[Message], fixed: int = 0) -> bool:
         return estimate_messages(messages) + fixed > self.budget * self.trigger
@@ -69,7 +79,8 @@ class Compactor:
         so a long run does not re-count every message at every step.
         """
         before = (estimate_messages(messages) if total is None else total) + fixed
-        if before <= self.budget * self.trigger:
+        trigger = int(self.budget * (0.95 if self._stuck else self.trigger))
+        if before <= trigger:
             return messages, None
         goal = int(self.budget * self.target) - fixed
         out = elide_old_outputs(messages, keep_recent=self.keep_recent)
@@ -77,13 +88,33 @@ class Compactor:
         if estimate_messages(out) > goal:
             out = await self._summarise(out, goal)
             method = "summarise"
-        if estimate_messages(out) > self.budget - fixed:
+        if estimate_messages(out) > goal:  # big recent outputs: cut them, not the task
+            head = _head(out)
+            out = head + truncate_large(out[len(head) :], max(goal, 0) // 2)
+        if estimate_messages(out) > self.budget - fixed:  # never over the window
             out = truncate_large(out, (self.budget - fixed) // 2)
-        return out, CompactionReport(before, estimate_messages(out) + fixed, method)
+        after = estimate_messages(out) + fixed
+        report = CompactionReport(before, after, method)
+        well_under = int(self.budget * (self.target + self.trigger) / 2)
+        self._stuck = after > well_under
+        if self._stuck and not self._warned:
+            self._warned = True
+            fixed_part = estimate_messages(_head(out)) + fixed
+            report.cannot = (
+                f"the context window is too small to compact well: the history still takes "
+                f"{after} tokens after compaction (of {self.budget} available; compaction "
+                f"starts at {int(self.budget * self.trigger)}), and the system prompt, project "
+                f"instructions, task and tool schemas alone take {fixed_part}. Compaction "
+                "will run only when the window is nearly full; raise [model] context_window"
+            )
+        if not report.shrank:
+            return messages, report
+        return out, report
 
     async def _summarise(self, messages: list[Message], goal: int) -> list[Message]:
         head = _head(messages)
-        tail_start = _tail_start(messages, len(head), goal)
+        room = goal - estimate_messages(head)
+        tail_start = _tail_start(messages, len(head), room)
         middle = messages[len(head) : tail_start]
         if not middle:
             return messages
@@ -95,8 +126,17 @@ class Compactor:
                 text = ""
         if not text.strip():
             text = mechanical_summary(middle)
-        summary = {"role": "user", "content": SUMMARY_PREFIX + text.strip()}
+        text = _cap_text(text.strip(), max(room // 2, 100) * 4)
+        summary = {"role": "user", "content": SUMMARY_PREFIX + text}
         return [*head, summary, *messages[tail_start:]]
+
+
+def _cap_text(text: str, chars: int) -> str:
+    """`text` cut to `chars` (keeping its end, the latest state), saying how much was cut."""
+    if len(text) <= chars:
+        return text
+    cut = len(text) - chars
+    return f"[… {cut} characters of the summary cut …]\n" + text[-chars:]
 
 
 def _head(messages: list[Message]) -> list[Message]:
@@ -160,12 +200,16 @@ def _elide(msg: Message) -> Message:
 
 
 def truncate_large(messages: list[Message], cap_tokens: int) -> list[Message]:
+    """Cut every text over `cap_tokens` to its head and tail, saying how much was cut."""
     cap = max(cap_tokens * 4, 400)
     out = []
     for msg in messages:
         content = msg.get("content")
         if isinstance(content, str) and len(content) > cap:
-            msg = {**msg, "content": content[: cap // 2] + "\n[…cut…]\n" + content[-cap // 4 :]}
+            head, tail = content[: cap // 2], content[-cap // 4 :]
+            cut = len(content) - len(head) - len(tail)
+            marker = f"\n[… {cut} of {len(content)} characters cut to save context …]\n"
+            msg = {**msg, "content": head + marker + tail}
         out.append(msg)
     return out
 
@@ -222,7 +266,7 @@ class HistoryCompactor:
         """Rewrite `messages` in place when they no longer fit; the report when it did."""
         total = self._history_tokens(messages)
         fitted, report = await self.compactor.fit(messages, self.fixed, total=total)
-        if report is not None:
+        if report is not None and report.shrank:
             messages[:] = fitted
             self._counted = 0
         return report

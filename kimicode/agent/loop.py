@@ -112,7 +112,7 @@ class Agent:
     async def query(self) -> Completion:
         """Compact the history if it no longer fits, then stream one completion."""
         report = await self.history.compact(self.messages)
-        if report is not None:
+        if report is not None and report.shrank:
             self.parts.on_compact(self.messages)
             self.emit(
                 ev.Compacted(
@@ -122,6 +122,8 @@ class Agent:
                     method=report.method,
                 )
             )
+        if report is not None and report.cannot:
+            self.emit(ev.Notice(agent=self.name, level="warning", message=report.cannot))
         name, emit = self.name, self.emit
 
         def on_delta(delta: Delta) -> None:

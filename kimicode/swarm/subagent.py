@@ -21,7 +21,7 @@ from kimicode.agent.guardrails import CheckRecord, ToolHooks, checks_finish_chec
 from kimicode.agent.loop import Agent
 from kimicode.agent.outcome import Budget
 from kimicode.agent.parts import AgentParts
-from kimicode.agent.prompts import load
+from kimicode.agent.prompts import load, project_instructions
 from kimicode.config import Settings
 from kimicode.protocols import ChatModel, Tool
 from kimicode.swarm import manifest
@@ -114,6 +114,9 @@ async def run_subagent(
         setup = asyncio.create_task(_set_up(task, base, run_id, env, emit, out))
         expected, tools = manifest.worktree_path(root, run_id, task.name), env.tools
         system = load("subagent").format(root=expected, owned=", ".join(task.files))
+    instructions = project_instructions(root)  # the project's conventions bind sub-agents too
+    if instructions:
+        system += "\n\n" + instructions
     kind = env.agent_types.get(task.type) if task.type else None
     if kind is not None and kind.tools is not None:
         allowed = [t for t in tools if t.name in kind.tools]

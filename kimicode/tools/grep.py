@@ -177,7 +177,8 @@ def format_hits(hits: list[Hit], params: GrepParams, scope: str) -> str:
     lines = []
     for rel, n, text in hits[:MAX_MATCHES]:
         if len(text) > MAX_LINE_CHARS:
-            text = text[:MAX_LINE_CHARS] + "… [line cut]"
+            cut = len(text) - MAX_LINE_CHARS
+            text = f"{text[:MAX_LINE_CHARS]}… [line cut: {cut} more characters]"
         lines.append(f"{rel}:{n}:{text}")
     if len(hits) > MAX_MATCHES:
         lines.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import call, git, orchestrator, script, sub_agent, task, turn
+from helpers import call, git, orchestrator, requests_of, script, sub_agent, task, turn
 
 
 def _capped_swarm(names: list[str]) -> dict:
@@ -114,3 +114,26 @@ def test_an_endpoint_that_answers_429_forever_ends_with_exit_75_and_work_kept(
     for name, content in (("a", "A"), ("b", "B")):  # the work done before is on its branch
         assert git(repo, "show", f"{branches[name]}:{name}.txt") == content
     assert not (repo / "a.txt").exists()
+
+
+def test_sub_agents_get_the_projects_instructions(repo: Path, replay, kimicode) -> None:
+    (repo / "AGENTS.md").write_text("Always write British spelling: colour, not color.\n")
+    (repo / "KIMI.md").write_text("Tabs, never spaces.\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "instructions")
+    server = replay(
+        script(
+            orchestrator([task("a", "a.txt")]),
+            sub_agent(
+                "a",
+                [turn(tool_calls=[call("write_file", path="a.txt", content="x")]), turn("a done.")],
+            ),
+        )
+    )
+    res = kimicode("-p", "Split the work", "--swarm", "--yolo", cwd=repo, server=server)
+    assert res.code == 0, res
+    sub = [b for b in requests_of(server) if b["messages"][1]["content"].startswith("Task a:")]
+    assert sub
+    for body in sub:
+        system = body["messages"][0]["content"]
+        assert "British spelling" in system and "Tabs, never spaces." in system

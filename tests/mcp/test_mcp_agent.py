@@ -28,7 +28,9 @@ class ScriptedModel:
         self.turns = turns
         self.seen: list[tuple[list[Message], list[dict[str, Any]]]] = []
 
-    async def complete(self, messages, tools, *, on_delta=None, on_retry=None) -> Completion:
+    async def complete(
+        self, messages, tools, *, on_delta=None, on_retry=None, on_throttle=None
+    ) -> Completion:
         self.seen.append(([dict(m) for m in messages], tools))
         return self.turns.pop(0)
 

@@ -54,7 +54,7 @@ async def test_matches_are_path_line_text_sorted_and_gitignore_respected(repo: P
         ".github/ci.yml:1:run: echo hello",
         "app.py:4:    print('Hello')",
         "crlf.txt:1:hello dos",
-        "long.txt:1:hello " + "x" * 294 + "… [line cut]",
+        "long.txt:1:hello " + "x" * 294 + "… [line cut: 706 more characters]",
         "src/a.ts:1:export const hello = () => 'HELLO';",
         "src/b.py:2:    return 'hello world'",
     ]
