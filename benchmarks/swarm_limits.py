@@ -9,7 +9,13 @@ endpoint (what setup and merge cost on this machine), wall over
 max(ideal, uncapped) (goal <= 1.3x at 8 and 32, <= 1.6x at 3), the 429s seen and
 the lowest limit the scheduler came down to.
 
-Usage: python benchmarks/swarm_limits.py [--caps 3,8,32] [--agents 40]
+Resume figure (--resume): a 30-agent swarm (15 agents of 2 quick calls, 15 whose second
+call takes 3 s) is interrupted with SIGINT once the 15 quick ones finished, then
+`kimicode -p --continue` resumes the other 15. Reported: model calls redone for the
+finished agents (goal 0) and for the resumed ones, and the total wall (both runs)
+against the same swarm run uninterrupted.
+
+Usage: python benchmarks/swarm_limits.py [--caps 3,8,32] [--agents 40] [--resume]
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -146,13 +154,158 @@ def run_swarm(agents: int, cap: int | None) -> dict:
     }
 
 
+def resume_script(n: int, interrupted: bool) -> dict:
+    quick = [f"f{i:02d}" for i in range(n // 2)]
+    slow = [f"s{i:02d}" for i in range(n - n // 2)]
+    tasks = [
+        {"name": a, "prompt": f"Bench task {a}: write out/{a}.txt", "files": [f"out/{a}.txt"]}
+        for a in quick + slow
+    ]
+
+    def call(name: str, **args: object) -> dict:
+        return {"name": name, "arguments": args}
+
+    write = {"tool_calls": [call("write_file", path="out/{1}.txt", content="{1}\n")]}
+    main = [{"tool_calls": [call("spawn_agents", tasks=tasks)]}]
+    if interrupted:
+        main.append({"tool_calls": [call("spawn_agents", resume=[{"name": a} for a in slow])]})
+    main.append({"content": "All tasks ran."})
+    return {
+        "conversations": [
+            {"match": "^Run the benchmark tasks", "turns": main},
+            {"match": r"^Bench task (f\d+):", "turns": [write, {"content": "done"}]},
+            {
+                "match": r"^Bench task (s\d+):",
+                "turns": [{**write, "latency_ms": 3000}, {"content": "done"}],
+            },
+        ]
+    }
+
+
+def run_resume(agents: int, interrupted: bool) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        root = tmpdir / "repo"
+        make_repo(root)
+        script = tmpdir / "script.json"
+        script.write_text(json.dumps(resume_script(agents, interrupted)))
+        server = subprocess.Popen(
+            [sys.executable, "-m", "kimicode.replay", str(script)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().strip()
+            env = {
+                **os.environ,
+                "KIMICODE_BASE_URL": url,
+                "KIMICODE_API_KEY": "sk-bench",
+                "KIMICODE_DATA_DIR": str(tmpdir / "data"),
+                "KIMICODE_CACHE_DIR": str(tmpdir / "cache"),
+                "XDG_CONFIG_HOME": str(tmpdir / "config"),
+            }
+            args = [
+                sys.executable,
+                "-m",
+                "kimicode",
+                "-p",
+                "--swarm",
+                "--yolo",
+                "--no-thinking",
+                "--max-agents",
+                str(agents),
+                "--output-format",
+            ]
+            started = time.perf_counter()
+            first = subprocess.Popen(
+                [*args, "stream-json", "Run the benchmark tasks"],
+                cwd=root,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            finished = 0
+            assert first.stdout is not None
+            for line in first.stdout:
+                event = json.loads(line)
+                if event["type"] == "agent_finished" and interrupted:
+                    finished += 1
+                    if finished == agents // 2:
+                        first.send_signal(signal.SIGINT)
+            first.wait(timeout=600)
+            wall_first = time.perf_counter() - started
+            state = _state(url)
+            before = _calls(state)
+            second = None
+            if interrupted:
+                second = subprocess.run(
+                    [*args, "json", "--continue", "carry on"],
+                    cwd=root,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=600,
+                )
+            wall = time.perf_counter() - started
+            after = _calls(_state(url))
+            merged = len(list((root / "out").glob("*.txt"))) if (root / "out").is_dir() else 0
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    redone_finished = sum(after.get(k, 0) - before.get(k, 0) for k in before if k.startswith("f"))
+    redone_resumed = sum(after.get(k, 0) for k in after if k.startswith("s")) - 2 * (agents // 2)
+    return {
+        "wall": wall,
+        "first_exit": first.returncode,
+        "second_exit": None if second is None else second.returncode,
+        "wall_first": wall_first,
+        "redone_finished": redone_finished,
+        "redone_resumed": redone_resumed,
+        "merged": merged,
+    }
+
+
+def _state(url: str) -> dict:
+    with urllib.request.urlopen(url.removesuffix("/v1") + "/replay/state") as answer:
+        return json.load(answer)
+
+
+def _calls(state: dict) -> dict[str, int]:
+    """Model calls answered per sub-agent (the captured name)."""
+    calls: dict[str, int] = {}
+    for record in state["requests"]:
+        key = record.get("key") or ""
+        if key and record.get("status") == 200:
+            calls[key] = calls.get(key, 0) + 1
+    return calls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--caps", default="3,8,32")
     parser.add_argument("--agents", type=int, default=40)
+    parser.add_argument("--resume", action="store_true", help="also the resume figure")
+    parser.add_argument("--only-resume", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
+    if opts.resume or opts.only_resume:
+        whole = run_resume(30, interrupted=False)
+        split = run_resume(30, interrupted=True)
+        print(
+            f"resume, 30 agents: calls redone for finished agents {split['redone_finished']}, "
+            f"for resumed agents {split['redone_resumed']}; files merged {split['merged']}/30 "
+            f"(uninterrupted {whole['merged']}/30); exits {split['first_exit']} then "
+            f"{split['second_exit']}; wall {split['wall_first']:.1f} s + "
+            f"{split['wall'] - split['wall_first']:.1f} s = {split['wall']:.1f} s vs "
+            f"{whole['wall']:.1f} s uninterrupted",
+            flush=True,
+        )
+        if opts.only_resume:
+            return
     agents = opts.agents
     uncapped = run_swarm(agents, None)
     print(f"uncapped: swarm wall {uncapped['wall']:.2f} s, failed {uncapped['failed']}")

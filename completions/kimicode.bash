@@ -24,6 +24,8 @@ _kimicode() {
             "sessions:show") path="sessions show" ;;
             "skills:list") path="skills list" ;;
             "swarm:clean") path="swarm clean" ;;
+            "swarm:list") path="swarm list" ;;
+            "swarm:merge") path="swarm merge" ;;
         esac
     done
     local words=""
@@ -44,8 +46,10 @@ _kimicode() {
         "sessions show") words="--help -h" ;;
         "skills") words="list --help -h" ;;
         "skills list") words="-C --directory --help -h" ;;
-        "swarm") words="clean --help -h" ;;
+        "swarm") words="clean list merge --help -h" ;;
         "swarm clean") words="-C --directory --force --help -h" ;;
+        "swarm list") words="-C --directory --help -h" ;;
+        "swarm merge") words="-C --directory --help -h" ;;
         "undo") words="-C --directory --help -h" ;;
         "watch") words="-C --directory --yolo --help -h" ;;
     esac

@@ -179,6 +179,7 @@ class Session:
             budget=budget,
             approve=services.approve,
             sandbox=services.sandbox,
+            transcripts=services.session_dir,
         )
         deps = SwarmDeps(
             agents,
@@ -253,6 +254,8 @@ class Session:
         from kimicode.agent.attachments import build_user_content, mentioned_media
 
         started = time.perf_counter()
+        if self.resumed and not self.started and self.settings.swarm.enabled:
+            prompt = await _with_resume_note(prompt, self.root)
         if not self.started:
             await self.start(prompt)
         more_images, more_videos = mentioned_media(prompt, self.root)
@@ -398,6 +401,19 @@ class Session:
             await self.mcp.aclose()
             self.mcp = None
         self.log.close()
+
+
+async def _with_resume_note(prompt: str, root: Path) -> str:
+    """A continued session learns which sub-agents of a stopped swarm can be resumed."""
+    from kimicode.swarm.resume import resume_note
+
+    try:
+        from kimicode.swarm.gitops import repo_toplevel
+
+        note = await asyncio.to_thread(resume_note, await repo_toplevel(root))
+    except KimicodeError:
+        return prompt  # not a git repository: no swarm ran here
+    return f"{prompt}\n\n{note}" if note else prompt
 
 
 def _rate_limit_figures(model: ChatModel) -> dict[str, Any] | None:

@@ -173,6 +173,25 @@ def swarm_clean(
     run(directory, force)
 
 
+@swarm_app.command("list")
+def swarm_list(directory: DirOpt = None) -> None:
+    """Swarm runs with unfinished or unmerged agents, and each agent's state."""
+    from kimicode.cli.subcommands import swarm_list as run
+
+    run(directory)
+
+
+@swarm_app.command("merge")
+def swarm_merge(
+    run_id: str = typer.Argument(..., metavar="RUN", help="The run id (kimicode swarm list)."),
+    directory: DirOpt = None,
+) -> None:
+    """Merge a stopped run's finished agents without resuming the rest."""
+    from kimicode.cli.subcommands import swarm_merge as run
+
+    run(directory, run_id)
+
+
 @config_app.command("show")
 def config_show(directory: DirOpt = None) -> None:
     """Print every effective setting and where it came from."""

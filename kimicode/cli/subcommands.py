@@ -132,6 +132,33 @@ def swarm_clean(directory: Path | None, force: bool) -> None:
     Console(highlight=False).print(str(report), markup=False)
 
 
+def swarm_list(directory: Path | None) -> None:
+    from kimicode.swarm.gitops import repo_toplevel
+    from kimicode.swarm.resume import run_rows
+
+    root = asyncio.run(repo_toplevel(project_dir(directory)))
+    rows = run_rows(root)
+    if not rows:
+        print("no swarm run with unfinished or unmerged agents")
+    for row in rows:
+        state = "running" if row["active"] else ("stopped" if row["interrupted"] else "ended")
+        print(f"{row['run_id']}  {state}")
+        for agent in row["agents"]:
+            print(f"  {agent['name']:<24} {agent['state']:<28} {agent['branch']}")
+
+
+def swarm_merge(directory: Path | None, run_id: str) -> None:
+    from kimicode.config import load_settings
+    from kimicode.swarm.gitops import repo_toplevel
+    from kimicode.swarm.resume import merge_stopped
+
+    root = project_dir(directory)
+    commit = load_settings(root).swarm.commit
+    top = asyncio.run(repo_toplevel(root))
+    for line in asyncio.run(merge_stopped(top, run_id, commit=commit)):
+        print(line)
+
+
 def undo(directory: Path | None, count: int) -> int:
     """Exit code 1 when some path could not be put back (each one is named)."""
     from kimicode.trust.checkpoints import CheckpointStore

@@ -22,4 +22,5 @@ One line per module:
 - `bundles`: git bundles carrying the base to other machines and agents' work back.
 - `ray_backend`: `[swarm] backend = "ray"`, the driver side: agents as Ray tasks.
 - `ray_node`: the cluster side: one agent run on a node from plain data.
+- `resume`: stopped agents resumed from their kept conversations; `swarm list` / `swarm merge`.
 """

@@ -56,6 +56,28 @@ class AgentRecord:
     removed: bool = False
     """The worktree directory is gone (the branch may remain)."""
     commit: str | None = None
+    outcome: str | None = None
+    """How the agent ended: success · error · limit · cancelled (None: never recorded)."""
+    task: dict[str, Any] | None = None
+    """Its task as given (name, prompt, files), so it can be resumed."""
+    transcript: str | None = None
+    """Its conversation (JSONL) in the session's folder."""
+    session: str | None = None
+
+    @property
+    def resumable(self) -> bool:
+        """Ended unfinished, its work not merged, and its conversation kept."""
+        return (
+            self.outcome != "success"
+            and not self.merged
+            and self.task is not None
+            and self.transcript is not None
+        )
+
+    @property
+    def awaiting_merge(self) -> bool:
+        """Finished with work on its branch that was never merged (a stopped run)."""
+        return self.outcome == "success" and not self.merged and self.status == "committed"
 
 
 @dataclass(slots=True)
@@ -67,6 +89,8 @@ class RunManifest:
     pid: int = field(default_factory=os.getpid)
     started: float = field(default_factory=time.time)
     finished: bool = False
+    interrupted: bool = False
+    """Stopped before its merge (Ctrl-C): its agents may be resumed or merged later."""
     agents: dict[str, AgentRecord] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -140,7 +164,8 @@ async def update_agent(repo_root: Path, run_id: str, agent: str, **changes: Any)
         await asyncio.to_thread(apply)
 
 
-async def finish_run(repo_root: Path, run_id: str) -> None:
+async def finish_run(repo_root: Path, run_id: str, *, interrupted: bool = False) -> None:
+    """The run's process is done with it; `interrupted`: stopped before its merge."""
     path = manifest_path(repo_root, run_id)
     async with _lock(path):
 
@@ -148,6 +173,7 @@ async def finish_run(repo_root: Path, run_id: str) -> None:
             manifest = read_manifest(path)
             if manifest is not None:
                 manifest.finished = True
+                manifest.interrupted = interrupted
                 _write(path, manifest)
 
         await asyncio.to_thread(apply)

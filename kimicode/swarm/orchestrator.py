@@ -18,14 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from kimicode import events as ev
+from kimicode.errors import ToolError
 from kimicode.git.run import git
 from kimicode.swarm import manifest
+from kimicode.swarm.commit import AgentCommit
 from kimicode.swarm.control import SwarmControl
 from kimicode.swarm.gitops import repo_toplevel, tree_entries
 from kimicode.swarm.merge import MergePlan, apply_merge, plan_merge
+from kimicode.swarm.resume import Resumed, ResumePlan, awaiting_merge, plan_resume
 from kimicode.swarm.snapshot import Base, prepare_base
 from kimicode.swarm.subagent import SubAgentEnv, SubAgentOutcome, run_subagent
-from kimicode.swarm.tasks import TaskSpec, validate_tasks
+from kimicode.swarm.tasks import ResumeSpec, TaskSpec, validate_tasks
 from kimicode.swarm.worktrees import remove_worktree
 
 
@@ -55,6 +58,8 @@ class SwarmReport:
     outcomes: list[SubAgentOutcome]
     wall_s: float
     merged_files: list[str] = field(default_factory=list)
+    merged_earlier: list[str] = field(default_factory=list)
+    """Agents of a stopped run that had finished before it stopped, merged with this one."""
 
     @property
     def agent_time_s(self) -> float:
@@ -79,14 +84,31 @@ class Swarm:
         self.settings = deps.agents.settings
         self.emit = deps.agents.emit
 
-    async def run(self, tasks: list[TaskSpec]) -> SwarmReport:
+    async def run(
+        self, tasks: list[TaskSpec], resume: list[ResumeSpec] | None = None
+    ) -> SwarmReport:
         started = time.perf_counter()
         root = await repo_toplevel(self.settings.project_dir)
-        run_id = time.strftime("%m%d%H%M%S") + secrets.token_hex(2)
-        base = await prepare_base(root, run_id)
-        base_files = list(await tree_entries(root, base.commit))
         deps = self.deps
-        validate_tasks(tasks, base_files, deps.agents.budget.remaining)
+        resumed: dict[str, Resumed] = {}
+        stopped: ResumePlan | None = None
+        if resume:
+            if tasks:
+                raise ToolError(
+                    "resume continues agents of an earlier run and cannot be mixed with new "
+                    "tasks: call spawn_agents once with resume, then again with the new tasks"
+                )
+            stopped = await asyncio.to_thread(plan_resume, root, resume)
+            run_id, base = stopped.run.run_id, stopped.base
+            resumed = {r.task.name: r for r in stopped.agents}
+            tasks = [r.task for r in stopped.agents]
+            if len(tasks) > deps.agents.budget.remaining:
+                raise ToolError("not enough of the tool-call budget is left to resume them")
+        else:
+            run_id = time.strftime("%m%d%H%M%S") + secrets.token_hex(2)
+            base = await prepare_base(root, run_id)
+            base_files = list(await tree_entries(root, base.commit))
+            validate_tasks(tasks, base_files, deps.agents.budget.remaining)
         swarm = self.settings.swarm
         self.emit(
             ev.SwarmStarted(
@@ -110,9 +132,10 @@ class Swarm:
 
         async def one(task: TaskSpec) -> SubAgentOutcome:
             async with gate:
-                if cluster is not None:
+                earlier = resumed.get(task.name)
+                if cluster is not None and earlier is None:
                     return await cluster.run_agent(task)
-                return await run_subagent(task, base, run_id, env)
+                return await run_subagent(task, base, run_id, env, earlier)
 
         for task in tasks:
             handles[task.name] = asyncio.create_task(one(task), name=f"agent:{task.name}")
@@ -123,7 +146,7 @@ class Swarm:
             for handle in handles.values():
                 handle.cancel()
             await asyncio.gather(*handles.values(), return_exceptions=True)
-            await manifest.finish_run(root, run_id)
+            await manifest.finish_run(root, run_id, interrupted=True)
             raise
         finally:
             for name in handles:
@@ -132,7 +155,8 @@ class Swarm:
                 await cluster.close()
         outcomes = [_outcome(task, handles[task.name]) for task in tasks]
         report = SwarmReport(run_id, base, outcomes, 0.0)
-        await asyncio.shield(self._merge(root, report))
+        earlier = awaiting_merge(root, stopped.run, set(resumed)) if stopped else []
+        await asyncio.shield(self._merge(root, report, earlier))
         await manifest.finish_run(root, run_id)
         report.wall_s = time.perf_counter() - started
         for outcome in outcomes:
@@ -153,37 +177,45 @@ class Swarm:
         )
         return report
 
-    async def _merge(self, root: Path, report: SwarmReport) -> None:
-        """Merge the agents that succeeded; tidy the worktrees of the rest, keeping work."""
+    async def _merge(
+        self, root: Path, report: SwarmReport, earlier: list[AgentCommit] | None = None
+    ) -> None:
+        """Merge the agents that succeeded (and `earlier`: finished agents of a stopped run);
+        tidy the worktrees of the rest, keeping work."""
+        earlier = earlier or []
         ready = [o for o in report.outcomes if o.status == "success" and _has_commit(o)]
-        if ready:
-            plan = await plan_merge(root, report.base, [o.commit for o in ready if o.commit])
+        if ready or earlier:
+            commits = [o.commit for o in ready if o.commit] + earlier
+            plan = await plan_merge(root, report.base, commits)
             await self._checkpoint(plan, report.run_id)
             merge = await apply_merge(
                 root,
                 plan,
                 commit=self.settings.swarm.commit,
-                messages={o.name: o.commit.message for o in ready if o.commit},
+                messages={c.agent: c.message for c in commits},
             )
             conflicts = {c.agent: c for c in merge.conflicts}
-            for outcome in ready:
-                if outcome.name in conflicts:
-                    conflict = conflicts[outcome.name]
-                    outcome.conflict = conflict.files
-                    self.emit(
-                        ev.MergeConflict(
-                            agent=outcome.name,
-                            name=outcome.name,
-                            files=conflict.files,
-                            branch=conflict.branch,
-                            inspect=conflict.inspect,
-                        )
+            for conflict in merge.conflicts:
+                self.emit(
+                    ev.MergeConflict(
+                        agent=conflict.agent,
+                        name=conflict.agent,
+                        files=conflict.files,
+                        branch=conflict.branch,
+                        inspect=conflict.inspect,
                     )
-                elif outcome.name in merge.merged:
-                    outcome.merged = True
-                    files = merge.merged[outcome.name]
-                    report.merged_files.extend(files)
-                    self.emit(ev.AgentMerged(agent=outcome.name, name=outcome.name, files=files))
+                )
+            outcomes = {o.name: o for o in ready}
+            for name, files in merge.merged.items():
+                report.merged_files.extend(files)
+                self.emit(ev.AgentMerged(agent=name, name=name, files=files))
+                if name in outcomes:
+                    outcomes[name].merged = True
+                else:
+                    report.merged_earlier.append(name)
+            for name, conflict in conflicts.items():
+                if name in outcomes:
+                    outcomes[name].conflict = conflict.files
         leftovers = [o for o in report.outcomes if o not in ready and o.worktree is not None]
         await asyncio.gather(*(self._tidy(root, o) for o in leftovers))
 
@@ -191,7 +223,7 @@ class Swarm:
         """No merge for this agent: drop its worktree; keep its branch only if it holds work."""
         assert outcome.worktree is not None
         await remove_worktree(outcome.worktree)
-        if not _has_commit(outcome):
+        if not _has_commit(outcome) and not outcome.resumable:
             await git(root, "branch", "-D", outcome.worktree.branch, check=False)
             await manifest.update_agent(root, outcome.worktree.run_id, outcome.name, merged=True)
 

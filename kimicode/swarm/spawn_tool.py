@@ -36,13 +36,14 @@ class SpawnAgentsTool(Tool[SpawnParams]):
 
     def summary(self, params: SpawnParams) -> str:
         names = [t.name for t in params.tasks] + [i.name for i in params.items]
+        names += [f"{r.name} (resume)" for r in params.resume]
         return f"spawn_agents {', '.join(names)}"
 
     async def run(self, params: SpawnParams, ctx: ToolContext) -> ToolResult:
         tasks = params.all_tasks()
         _check_types(tasks, self.types)
         agents = replace(self.deps.agents, agent_types=self.types.types)
-        report = await Swarm(replace(self.deps, agents=agents)).run(tasks)
+        report = await Swarm(replace(self.deps, agents=agents)).run(tasks, params.resume)
         return ToolResult(
             render_report(report),
             changed=report.merged_files,
@@ -72,12 +73,19 @@ def render_report(report: SwarmReport) -> str:
         f"Wall time {report.wall_s:.1f}s for {report.agent_time_s:.1f}s of agent time "
         f"(speedup {report.speedup:.1f}x).",
     ]
+    if report.merged_earlier:
+        lines.append(
+            "Also merged now (they had finished before the run was stopped): "
+            + ", ".join(report.merged_earlier)
+        )
     for o in report.outcomes:
         lines.append("")
         head = f"## {o.name}: {o.status}"
         if not o.files:
             head += " (read-only)"
-        elif o.merged:
+        if o.resumable:
+            head += " (resumable: spawn_agents with resume)"
+        if o.merged:
             head += ", merged"
         elif o.conflict:
             head += f", NOT merged (conflict with the user's changes in {', '.join(o.conflict)})"

@@ -23,11 +23,14 @@ from kimicode.agent.outcome import Budget
 from kimicode.agent.parts import AgentParts
 from kimicode.agent.prompts import load, project_instructions
 from kimicode.config import Settings
+from kimicode.llm.types import Message
 from kimicode.protocols import ChatModel, Tool
 from kimicode.swarm import manifest
 from kimicode.swarm.agent_types import AgentType
 from kimicode.swarm.commit import AgentCommit, commit_agent_work
+from kimicode.swarm.gitops import resolve_commit
 from kimicode.swarm.readonly import SnapshotWorkspace, SourceLog, read_only_tools, refusing
+from kimicode.swarm.resume import Resumed, Transcript, reopen_worktree, transcript_path
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.tasks import TaskSpec
 from kimicode.swarm.workspace import SparseWorkspace
@@ -60,6 +63,14 @@ class SubAgentOutcome:
     conflict: list[str] = field(default_factory=list)
     checks: dict[str, bool] = field(default_factory=dict)
     """`[checks]` run in the agent's worktree before it reported done: name -> passed."""
+    transcript: str | None = None
+    """Its conversation in the session's folder (None: not kept, cannot be resumed)."""
+    note: str = ""
+    """Said about the run to the orchestrator (a resumed agent that had to start over)."""
+
+    @property
+    def resumable(self) -> bool:
+        return self.status != "success" and not self.merged and self.transcript is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +89,8 @@ class SubAgentEnv:
     repo_summary: str = ""
     agent_types: Mapping[str, AgentType] = field(default_factory=dict)
     """The types tasks may name (`type`): extra prompt and a tool allow-list."""
+    transcripts: Path | None = None
+    """The session's folder: each agent's conversation is kept there, for resuming."""
 
 
 async def _end(background: BackgroundProcesses, finish: Coroutine[Any, Any, None]) -> None:
@@ -90,7 +103,7 @@ async def _end(background: BackgroundProcesses, finish: Coroutine[Any, Any, None
 
 
 async def run_subagent(
-    task: TaskSpec, base: Base, run_id: str, env: SubAgentEnv
+    task: TaskSpec, base: Base, run_id: str, env: SubAgentEnv, resumed: Resumed | None = None
 ) -> SubAgentOutcome:
     """Run one sub-agent to its end; never raises except on cancellation.
 
@@ -103,6 +116,7 @@ async def run_subagent(
     emit = ev.tagged(env.emit, task.name)
     swarm = env.settings.swarm
     root = env.settings.project_dir
+    over = resumed is not None and not await resolve_commit(root, f"refs/heads/{resumed.branch}")
     sources = SourceLog(emit) if task.read_only else None
     setup: asyncio.Task[Workspace]
     if sources is not None:
@@ -111,7 +125,7 @@ async def run_subagent(
         expected, tools = root, read_only_tools(env.tools)
         system = load("subagent_read").format(root=root)
     else:
-        setup = asyncio.create_task(_set_up(task, base, run_id, env, emit, out))
+        setup = asyncio.create_task(_set_up(task, base, run_id, env, emit, out, resumed))
         expected, tools = manifest.worktree_path(root, run_id, task.name), env.tools
         system = load("subagent").format(root=expected, owned=", ".join(task.files))
     instructions = project_instructions(root)  # the project's conventions bind sub-agents too
@@ -125,6 +139,21 @@ async def run_subagent(
         system += f"\n\n{kind.prompt}"
     if skills := skills_prompt(tools):
         system += f"\n\n{skills}"
+    messages: list[Message] = [{"role": "system", "content": system}]
+    first: str = _first_message(task, env.repo_summary)
+    transcript: Transcript | None = None
+    if resumed is not None:
+        transcript = Transcript(resumed.transcript)
+        if over:
+            out.note = f"its branch {resumed.branch} was deleted, so it started over"
+            first = f"{first}\n\n(Your earlier work was lost: {out.note}.)"
+            transcript.restart(messages)
+        else:
+            messages, first = list(resumed.history), resumed.prompt
+    elif env.transcripts is not None:
+        transcript = Transcript(transcript_path(env.transcripts, run_id, task.name))
+        transcript.restart(messages)
+    out.transcript = None if transcript is None else str(transcript.path)
     record = CheckRecord()
     background = BackgroundProcesses()  # its own port and processes, ended with it
     hooks = ToolHooks(env.settings, expected) if ToolHooks.wanted(env.settings) else None
@@ -145,7 +174,7 @@ async def run_subagent(
     agent = Agent(
         env.model,
         ToolSet(tools),
-        [{"role": "system", "content": system}],
+        messages,
         services,
         Budget(swarm.agent_max_tool_calls, parent=env.budget),
         name=task.name,
@@ -154,12 +183,12 @@ async def run_subagent(
             finish_checks=(checks_finish_check(env.settings, record, env.sandbox),),
             workspace_ready=ready,
             max_steps=swarm.agent_max_steps,
+            record=transcript if transcript is not None else _keep_nothing,
+            on_compact=transcript.restart if transcript is not None else _keep_nothing,
         ),
     )
     try:
-        result = await asyncio.wait_for(
-            agent.run(_first_message(task, env.repo_summary)), swarm.agent_timeout
-        )
+        result = await asyncio.wait_for(agent.run(first), swarm.agent_timeout)
         out.status, out.summary, out.error = result.status, result.result, result.error
         if sources is not None:
             out.summary = sources.cite(out.summary)
@@ -183,6 +212,10 @@ async def run_subagent(
     return out
 
 
+def _keep_nothing(_: object) -> None:
+    """No transcript is kept (no session folder): nothing to record."""
+
+
 async def _set_up(
     task: TaskSpec,
     base: Base,
@@ -190,11 +223,14 @@ async def _set_up(
     env: SubAgentEnv,
     emit: ev.EventSink,
     out: SubAgentOutcome,
+    resumed: Resumed | None = None,
 ) -> SparseWorkspace:
     swarm = env.settings.swarm
-    out.worktree = await create_worktree(
-        env.settings.project_dir, base, run_id, task.name, task.files, swarm
-    )
+    root = env.settings.project_dir
+    if resumed is not None:
+        out.worktree, _ = await reopen_worktree(root, base, run_id, resumed)
+    else:
+        out.worktree = await create_worktree(root, base, run_id, task.name, task.files, swarm)
     emit(
         ev.AgentSpawned(
             name=task.name,
@@ -244,6 +280,14 @@ async def _finish(
     except Exception as exc:
         out.status, out.error = "error", out.error or f"{type(exc).__name__}: {exc}"
     out.duration_s = time.perf_counter() - started
+    if out.note:
+        out.summary = f"({out.note}) {out.summary}"
+    if out.worktree is not None:
+        wt = out.worktree
+        await manifest.update_agent(
+            wt.repo_root, wt.run_id, task.name,
+            outcome=out.status, task=task.model_dump(), transcript=out.transcript,
+        )  # fmt: skip
     if out.worktree is not None or task.read_only:
         cwd = out.worktree.path if out.worktree is not None else env.settings.project_dir
         await _subagent_hook("SubagentStop", env, task, cwd, out.status)

@@ -43,6 +43,7 @@ class SwarmTally:
                     "completion_tokens": o.completion_tokens,
                 },
                 "wait_s": round(o.wait_s, 3),
+                "resumable": o.resumable,
             }
         )
         if o.status != "success":

@@ -71,10 +71,24 @@ class ItemSpec(BaseModel):
     _files = field_validator("files")(_check_files)
 
 
+class ResumeSpec(BaseModel):
+    name: str = Field(description="An unfinished sub-agent named in an earlier swarm result.")
+    prompt: str | None = Field(
+        None, description="What to tell it on resuming (default: continue where you stopped)."
+    )
+
+
 class SpawnParams(BaseModel):
     tasks: list[TaskSpec] = Field(
         default_factory=list,
         description="The sub-agents to run in parallel; their files may not overlap.",
+    )
+    resume: list[ResumeSpec] = Field(
+        default_factory=list,
+        description=(
+            "Unfinished sub-agents of an earlier swarm to continue, with their conversation, "
+            "worktree and files (the swarm result marks them resumable). Not with `tasks`."
+        ),
     )
     template: str | None = Field(
         None,

@@ -66,6 +66,7 @@ def test_agents_edit_disjoint_files_and_merge(repo: Path, replay, kimicode) -> N
             "checks": {},
             "usage": a["usage"],
             "wait_s": a["wait_s"],
+            "resumable": False,
         }
         assert a["usage"]["prompt_tokens"] > 0 and a["usage"]["completion_tokens"] > 0
         assert a["wait_s"] >= 0
