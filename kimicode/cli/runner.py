@@ -111,6 +111,8 @@ async def _print_main(
     if outcome.status == "success":
         return 0
     failure = outcome.agent.exception
+    if failure is None and outcome.swarm.temporary:
+        return 75  # sub-agents ran out of the rate-limit wait: worth retrying
     return failure.exit_code if isinstance(failure, KimicodeError) else 1
 
 

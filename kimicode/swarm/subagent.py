@@ -23,6 +23,7 @@ from kimicode.agent.outcome import Budget
 from kimicode.agent.parts import AgentParts
 from kimicode.agent.prompts import load, project_instructions
 from kimicode.config import Settings
+from kimicode.errors import TemporaryModelError
 from kimicode.llm.types import Message
 from kimicode.protocols import ChatModel, Tool
 from kimicode.swarm import manifest
@@ -65,6 +66,8 @@ class SubAgentOutcome:
     """`[checks]` run in the agent's worktree before it reported done: name -> passed."""
     transcript: str | None = None
     """Its conversation in the session's folder (None: not kept, cannot be resumed)."""
+    temporary: bool = False
+    """It failed for a reason worth retrying later (the rate-limit wait ran out)."""
     note: str = ""
     """Said about the run to the orchestrator (a resumed agent that had to start over)."""
 
@@ -190,6 +193,7 @@ async def run_subagent(
     try:
         result = await asyncio.wait_for(agent.run(first), swarm.agent_timeout)
         out.status, out.summary, out.error = result.status, result.result, result.error
+        out.temporary = isinstance(result.exception, TemporaryModelError)
         if sources is not None:
             out.summary = sources.cite(out.summary)
     except TimeoutError:

@@ -18,6 +18,8 @@ class SwarmTally:
     """One entry per sub-agent, as the JSON result's `agents` lists them."""
     problems: list[str] = field(default_factory=list)
     """Failed or unmerged agents: a run with any is not a success."""
+    temporary: bool = False
+    """A sub-agent failed for a reason worth retrying (exit 75 when nothing worse happened)."""
     steps: int = 0
     tool_calls: int = 0
     prompt_tokens: int = 0
@@ -46,6 +48,7 @@ class SwarmTally:
                 "resumable": o.resumable,
             }
         )
+        self.temporary = self.temporary or o.temporary
         if o.status != "success":
             self.problems.append(f"sub-agent {o.name} {o.status}: {o.error or 'no result'}")
         elif o.conflict:

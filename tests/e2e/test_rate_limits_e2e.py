@@ -137,3 +137,25 @@ def test_sub_agents_get_the_projects_instructions(repo: Path, replay, kimicode) 
     for body in sub:
         system = body["messages"][0]["content"]
         assert "British spelling" in system and "Tabs, never spaces." in system
+
+
+def test_sub_agents_that_run_out_of_the_rate_limit_wait_make_the_run_exit_75(
+    repo: Path, replay, kimicode
+) -> None:
+    refused = turn("never", fault={"status": 429, "times": 100_000})
+    write = turn(tool_calls=[call("write_file", path="a.txt", content="A")])
+    server = replay(
+        script(orchestrator([task("a", "a.txt")], final="Done."), sub_agent("a", [write, refused]))
+    )
+    (repo / ".kimicode").mkdir()
+    (repo / ".kimicode" / "config.toml").write_text(
+        "[retry]\nrate_limit_wait = 1.0\nmax_delay = 0.2\n"
+    )
+    res = kimicode(
+        "-p", "Split the work", "--swarm", "--yolo", "--output-format", "json",
+        cwd=repo, server=server,
+    )  # fmt: skip
+    assert res.code == 75, res
+    out = res.json()
+    assert out["status"] == "error" and "rate_limit_wait" in out["error"]
+    assert out["agents"][0]["resumable"] is True

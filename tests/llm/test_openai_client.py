@@ -89,6 +89,17 @@ async def test_rate_limit_waits_as_retry_after_says_then_succeeds() -> None:
     assert model.scheduler.figures()["throttled"] == 1
 
 
+async def test_503_with_retry_after_is_a_throttle_and_spends_no_attempt() -> None:
+    turn = {"content": "ok", "fault": {"status": 503, "retry_after": 0, "times": 5}}
+    throttles: list[Any] = []
+    retry = FAST.model_copy(update={"attempts": 2})
+    async with ReplayServer(one_conversation(turn)) as server:
+        done = await model_for(server, retry).complete(TASK, [], on_throttle=throttles.append)
+    assert done.content == "ok"
+    assert len(throttles) == 6 and throttles[-1] is None  # five refusals, then through
+    assert len(server.requests) == 6 > retry.attempts
+
+
 async def test_server_errors_are_retried_until_success() -> None:
     turn = {"content": "fine", "fault": {"status": 500, "times": 2}}
     retries: list[tuple] = []
