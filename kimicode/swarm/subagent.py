@@ -172,7 +172,8 @@ async def run_subagent(
     )
 
     async def ready() -> Workspace:
-        return await setup
+        # shielded: a Ctrl-C while it is built must not leave the agent without its record
+        return await asyncio.shield(setup)
 
     agent = Agent(
         env.model,
@@ -235,6 +236,15 @@ async def _set_up(
         out.worktree, _ = await reopen_worktree(root, base, run_id, resumed)
     else:
         out.worktree = await create_worktree(root, base, run_id, task.name, task.files, swarm)
+    # recorded now, not only at the end: a run killed before its agents finished can resume them
+    await manifest.update_agent(
+        root,
+        run_id,
+        task.name,
+        outcome="running",
+        task=task.model_dump(),
+        transcript=out.transcript,
+    )
     emit(
         ev.AgentSpawned(
             name=task.name,
@@ -273,6 +283,8 @@ async def _finish(
     workspace: Workspace | None = None
     try:
         workspace = await setup
+    except asyncio.CancelledError:
+        out.status, out.error = "cancelled", out.error or "cancelled"
     except Exception as exc:
         if out.status == "success" or not out.error:
             out.status, out.error = "error", f"{type(exc).__name__}: {exc}"
