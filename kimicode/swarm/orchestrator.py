@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kimicode import events as ev
+from kimicode.agent.prompts import project_instructions
 from kimicode.errors import ToolError
 from kimicode.git.run import git
 from kimicode.swarm import manifest
@@ -119,7 +120,8 @@ class Swarm:
             )
         )
         summary = await deps.repo_summary(" ".join(t.prompt for t in tasks))
-        env = replace(deps.agents, repo_summary=summary)
+        instructions = await asyncio.to_thread(project_instructions, self.settings.project_dir)
+        env = replace(deps.agents, repo_summary=summary, instructions=instructions)
         gate = asyncio.Semaphore(swarm.max_agents)
         control = deps.control
         handles: dict[str, asyncio.Task[SubAgentOutcome]] = {}

@@ -168,7 +168,9 @@ class RayRun:
             prompt_tokens=data.get("prompt_tokens", 0),
             completion_tokens=data.get("completion_tokens", 0),
             duration_s=data.get("duration_s", 0.0),
+            wait_s=data.get("wait_s", 0.0),
             error=data.get("error"),
+            temporary=data.get("temporary", False),
             checks=data.get("checks", {}),
         )
         self.env.budget.take(out.tool_calls)
@@ -211,6 +213,7 @@ class RayRun:
             "tools": [t.name for t in env.tools],
             "budget": env.budget.remaining,
             "repo_summary": env.repo_summary,
+            "instructions": env.instructions,
         }
 
     async def poll(self) -> None:

@@ -87,6 +87,7 @@ async def _run(payload: dict[str, Any], bundle: bytes, relay: Any) -> dict[str, 
         approve=_approver(settings),
         sandbox=await _sandbox(settings, emit),
         repo_summary=payload.get("repo_summary", ""),
+        instructions=payload.get("instructions", ""),
     )
     base = Base(commit=payload["base"], dirty=False)
     agent = asyncio.create_task(run_subagent(task, base, payload["run_id"], env))
@@ -127,7 +128,9 @@ async def _run(payload: dict[str, Any], bundle: bytes, relay: Any) -> dict[str, 
         "prompt_tokens": outcome.prompt_tokens,
         "completion_tokens": outcome.completion_tokens,
         "duration_s": outcome.duration_s,
+        "wait_s": outcome.wait_s,
         "error": outcome.error,
+        "temporary": outcome.temporary,
         "checks": dict(outcome.checks),
         "commit": None
         if done is None or not done.commit or not data
@@ -187,7 +190,7 @@ def _model(settings: Any, key: str) -> Any:
 
     name = settings.swarm.model or settings.model.name
     model = settings.model.model_copy(update={"name": name})
-    return OpenAIChatModel(model, settings.retry, key)
+    return OpenAIChatModel(model, settings.retry, key, concurrency=settings.swarm.max_agents)
 
 
 def _tools(settings: Any, names: list[str]) -> list[Any]:

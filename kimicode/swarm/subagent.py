@@ -21,7 +21,7 @@ from kimicode.agent.guardrails import CheckRecord, ToolHooks, checks_finish_chec
 from kimicode.agent.loop import Agent
 from kimicode.agent.outcome import Budget
 from kimicode.agent.parts import AgentParts
-from kimicode.agent.prompts import load, project_instructions
+from kimicode.agent.prompts import load
 from kimicode.config import Settings
 from kimicode.errors import TemporaryModelError
 from kimicode.llm.types import Message
@@ -90,6 +90,8 @@ class SubAgentEnv:
     approve: Approver = approve_all
     sandbox: Sandbox | None = None
     repo_summary: str = ""
+    instructions: str = ""
+    """The project's AGENTS.md / KIMI.md, read once where the user runs kimicode."""
     agent_types: Mapping[str, AgentType] = field(default_factory=dict)
     """The types tasks may name (`type`): extra prompt and a tool allow-list."""
     transcripts: Path | None = None
@@ -131,9 +133,8 @@ async def run_subagent(
         setup = asyncio.create_task(_set_up(task, base, run_id, env, emit, out, resumed))
         expected, tools = manifest.worktree_path(root, run_id, task.name), env.tools
         system = load("subagent").format(root=expected, owned=", ".join(task.files))
-    instructions = project_instructions(root)  # the project's conventions bind sub-agents too
-    if instructions:
-        system += "\n\n" + instructions
+    if env.instructions:  # the project's conventions bind sub-agents too
+        system += "\n\n" + env.instructions
     kind = env.agent_types.get(task.type) if task.type else None
     if kind is not None and kind.tools is not None:
         allowed = [t for t in tools if t.name in kind.tools]
