@@ -61,6 +61,17 @@ class RestoreReport:
     """`path: why` for paths that could not be put back."""
 
 
+@dataclass(frozen=True, slots=True)
+class UndoPreview:
+    """What undoing the newest change set would do, to show before doing it."""
+
+    checkpoint: Checkpoint
+    restore: list[str]
+    """Paths put back to their bytes at the checkpoint."""
+    remove: list[str]
+    """Paths the change set created: undo deletes them."""
+
+
 class CheckpointError(KimicodeError):
     """The shadow store could not record or restore a checkpoint."""
 
@@ -140,6 +151,25 @@ class CheckpointStore:
             else:
                 await self._git("update-ref", "-d", CHAIN)
             return report
+
+    async def preview(self) -> UndoPreview | None:
+        """What `undo()` would do now (None: nothing to undo); it changes nothing."""
+        async with self._lock:
+            chain = await self._chain()
+        if not chain:
+            return None
+        checkpoint, manifest = chain[0]
+        entries = manifest["entries"]
+        restore = [e["path"] for e in entries if e["state"] != "absent"]
+        created = [e["path"] for e in entries if e["state"] == "absent"]
+        present = await asyncio.to_thread(lambda: [p for p in created if self._exists(p)])
+        return UndoPreview(checkpoint, sorted(restore), sorted(present))
+
+    def _exists(self, rel: str) -> bool:
+        try:
+            return beneath.lstat(self.root, rel) is not None
+        except (NotBeneath, OSError):
+            return False
 
     async def undo(self, n: int = 1) -> RestoreReport:
         return await self.restore(None, count=n)

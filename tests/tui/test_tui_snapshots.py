@@ -154,3 +154,21 @@ def test_dashboard_of_a_stopped_swarm(snap_compare, make_app) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)
+
+
+def test_undo_asks_first_and_lists_the_files(snap_compare, replay, make_app) -> None:
+    app = make_app(replay(CHAT), flags={"permissions.mode": "yolo"})
+
+    async def run_before(pilot) -> None:
+        from kimicode.ui.tui.screens.undo_confirm import UndoConfirm
+
+        await _still_cursor(pilot)
+        await type_text(pilot, "describe the project")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Done" in _answers(app) and not app.busy)
+        await type_text(pilot, "/undo")
+        await pilot.press("enter")
+        await wait_for_screen(pilot, UndoConfirm, "#undo-yes")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

@@ -33,7 +33,7 @@ SLOW_AGENTS = script(
 
 
 def statuses(table: AgentTable) -> dict[str, str]:
-    return {n: str(table.get_cell(n, "status")) for n in NAMES if n in table._shown}
+    return {n: str(table.get_cell(n, "status")) for n in NAMES if table.shows(n)}
 
 
 async def test_ctrl_c_mid_swarm_cancels_every_agent_and_says_where_the_work_is(

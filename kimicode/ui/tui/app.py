@@ -97,6 +97,8 @@ class KimicodeApp(App[int]):
             self.desk.waited_s,
         )
         self._turn: Worker[None] | None = None
+        self.turn_started: float | None = None
+        """Wall time the last prompt was sent (what `/undo` calls "the current turn")."""
         self._last_interrupt = 0.0
         self._approval_lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
@@ -201,6 +203,7 @@ class KimicodeApp(App[int]):
 
     def start_turn(self, prompt: str, images: list[Path]) -> None:
         self.chat_view.reply = None
+        self.turn_started = time.time()
         self._turn = self._run_turn(prompt, images)
 
     @work(exclusive=True, group="turn")

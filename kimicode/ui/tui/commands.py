@@ -22,7 +22,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("compact", "", "summarise the conversation to free context"),
     SlashCommand("resume", "[id]", "list saved sessions, or resume one"),
     SlashCommand("diff", "", "show uncommitted changes (git diff)"),
-    SlashCommand("undo", "", "revert the agent's last change set"),
+    SlashCommand("undo", "", "undo the agent's last file changes (shows them, asks first)"),
     SlashCommand("cost", "", "tokens used and approximate cost"),
     SlashCommand("exit", "", "quit"),
 )

@@ -208,13 +208,26 @@ async def _diff(app: KimicodeApp, _: str) -> None:
 
 
 async def _undo(app: KimicodeApp, _: str) -> None:
+    """Show what the newest change set's undo restores and deletes; undo it only on yes."""
+    from kimicode.trust.checkpoints import CheckpointError, CheckpointStore
+    from kimicode.ui.tui.screens.undo_confirm import SHELL_NOTE, UndoConfirm
+
+    store = CheckpointStore(app.session.root)
     try:
-        from kimicode.trust.checkpoints import CheckpointError, CheckpointStore
-    except ImportError:
-        app.show_notice("warning", "undo is not available in this build")
-        return
-    try:
-        report = await CheckpointStore(app.session.root).undo()
+        preview = await store.preview()
+        if preview is None:
+            app.show_notice(
+                "info", f"nothing to undo: no change sets in this project. {SHELL_NOTE}"
+            )
+            return
+        if not await app.push_screen_wait(UndoConfirm(preview, app.turn_started)):
+            app.show_notice("info", "nothing undone")
+            return
+        now = await store.preview()
+        if now is None or now.checkpoint.id != preview.checkpoint.id:
+            app.show_notice("warning", "the change sets changed meanwhile: nothing undone")
+            return
+        report = await store.restore(preview.checkpoint.id)
     except CheckpointError as exc:
         app.show_notice("warning", f"nothing undone: {exc}")
         return
@@ -226,6 +239,7 @@ async def _undo(app: KimicodeApp, _: str) -> None:
     app.show_notice("info", "undone: " + ("; ".join(parts) or "no files changed"))
     for skipped in report.skipped:
         app.show_notice("warning", f"not restored: {skipped}")
+    app.show_notice("info", SHELL_NOTE)
 
 
 async def _cost(app: KimicodeApp, _: str) -> None:

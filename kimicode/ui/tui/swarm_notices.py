@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kimicode import events as ev
 from kimicode.ui.tui.swarm_state import SwarmState
+from kimicode.ui.tui.wording import plural
 
 SHOWN_BRANCHES = 3
 NEXT_STEPS = (
@@ -47,7 +48,3 @@ def stopped_line(state: SwarmState) -> str:
         )
         line += f". Their work so far is kept on branches {shown}{more}"
     return f"{line}. {NEXT_STEPS}."
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -62,8 +62,10 @@ class DashboardScreen(Screen[None]):
     def refresh_from(self, changed: set[str]) -> None:
         """Redraw the summary, the changed rows, and the followed transcript."""
         self.query_one(SwarmSummary).show(self.state)
-        agents = [self.state.agents[n] for n in self.state.agents if n in changed]
-        self.query_one(AgentTable).sync(agents, self.clock())
+        table = self.query_one(AgentTable)
+        # rows not shown yet join too, so they are added in plan order, whichever changed first
+        agents = [a for n, a in self.state.agents.items() if n in changed or not table.shows(n)]
+        table.sync(agents, self.clock())
         transcript = self.query_one(AgentTranscript)
         followed = self.state.agents.get(transcript.following or "")
         if followed is not None:

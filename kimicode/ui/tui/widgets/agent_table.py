@@ -104,6 +104,9 @@ class AgentTable(DataTable[Any]):
                         self.update_cell(agent.name, column, self._fit(column, new))
             self._shown[agent.name] = cells
 
+    def shows(self, name: str) -> bool:
+        return name in self._shown
+
     def selected_agent(self) -> str | None:
         if not self.row_count:
             return None
