@@ -322,15 +322,14 @@ class Session:
         self.settings.swarm.enabled = enabled
 
     async def compact(self) -> None:
-        """Summarise the history now (the TUI's /compact)."""
+        """Summarise the history now, whatever its size (the TUI's /compact); the last prompt
+        and what follows it are kept as they are."""
         from kimicode.agent.compaction import compactor_for
         from kimicode.llm.types import Usage
 
         compactor = compactor_for(self.settings.model, Usage(), self.model)
-        fitted, report = await compactor.fit(self.history, fixed=compactor.budget)
-        if report is not None and report.cannot:
-            self.bus(ev.Notice(level="warning", message=report.cannot))
-        if report is not None and report.shrank:
+        fitted, report = await compactor.compact_now(self.history)
+        if report is not None:
             self.history[:] = fitted
             self.log.compaction(fitted)
             self.bus(

@@ -118,17 +118,57 @@ class Compactor:
         middle = messages[len(head) : tail_start]
         if not middle:
             return messages
+        text = _cap_text(await self._summary_of(middle), max(room // 2, 100) * 4)
+        summary = {"role": "user", "content": SUMMARY_PREFIX + text}
+        return [*head, summary, *messages[tail_start:]]
+
+    async def compact_now(
+        self, messages: list[Message]
+    ) -> tuple[list[Message], CompactionReport | None]:
+        """Compact whatever the size (the user's `/compact`); None when there is nothing to.
+
+        What lies between the task and the last prompt becomes a summary; the last prompt
+        and everything after it stay word for word. The report's figures are the
+        history's own estimate, before and after.
+        """
+        before = estimate_messages(messages)
+        head = _head(messages)
+        prompts = [i for i in range(len(head), len(messages)) if _is_prompt(messages[i])]
+        last = prompts[-1] if prompts else len(head)
+        middle = messages[len(head) : last]
+        if middle:
+            summary = {"role": "user", "content": SUMMARY_PREFIX + await self._summary_of(middle)}
+            out, method = [*head, summary, *messages[last:]], "summarise"
+        else:  # one prompt so far: only its old tool outputs can go
+            out, method = (
+                elide_old_outputs(messages, keep_recent=self.keep_recent),
+                "elide_tool_outputs",
+            )
+        after = estimate_messages(out)
+        if after >= before:
+            return messages, None
+        return out, CompactionReport(before, after, method)
+
+    async def _summary_of(self, middle: list[Message]) -> str:
+        """The model's summary of `middle`; a mechanical one when that call fails."""
         text = ""
         if self.summarise is not None:
             try:
                 text = await self.summarise(middle)
             except Exception:  # a failed summary must not fail the task
                 text = ""
-        if not text.strip():
-            text = mechanical_summary(middle)
-        text = _cap_text(text.strip(), max(room // 2, 100) * 4)
-        summary = {"role": "user", "content": SUMMARY_PREFIX + text}
-        return [*head, summary, *messages[tail_start:]]
+        return text.strip() or mechanical_summary(middle)
+
+
+def _is_prompt(msg: Message) -> bool:
+    """A message the person wrote (not a tool's images, not an earlier summary)."""
+    content = msg.get("content")
+    text = content if isinstance(content, str) else ""
+    return (
+        msg["role"] == "user"
+        and msg.get("name") != "tool_images"
+        and not text.startswith(SUMMARY_PREFIX)
+    )
 
 
 def _cap_text(text: str, chars: int) -> str:

@@ -273,6 +273,8 @@ class KimicodeApp(App[int]):
                 self.usage.add(model, event.prompt_tokens, event.completion_tokens)
                 if event.agent == "main":
                     self.status_bar.context_used = event.prompt_tokens + event.completion_tokens
+            elif isinstance(event, ev.Compacted) and event.agent == "main":
+                self.status_bar.context_used = event.tokens_after  # until the next request says
             if event.agent != "main" or isinstance(event, slash.SWARM_EVENTS):
                 name = self.swarm.apply(event)
                 if name:

@@ -152,10 +152,10 @@ def _compact(app: KimicodeApp, _: str) -> None:
     async def compact() -> None:
         app.status_bar.busy = "compacting"
         try:
-            before = len(app.session.history)
+            before = list(app.session.history)
             await app.session.compact()
             await app.flush_events()
-            if len(app.session.history) == before:
+            if app.session.history == before:
                 app.show_notice("info", "nothing to compact yet")
         except Exception as exc:
             app.show_notice("error", f"/compact failed: {exc}")
