@@ -65,6 +65,22 @@ def test_a_swarm_on_a_capped_endpoint_finishes_with_every_agent_merged(
     assert all(a["usage"]["prompt_tokens"] > 0 for a in result["agents"])
 
 
+def test_a_known_cap_in_max_concurrency_is_never_exceeded(repo: Path, replay, kimicode) -> None:
+    names = [f"w{i}" for i in range(6)]
+    server = replay(_capped_swarm(names), max_in_flight=2)
+    (repo / ".kimicode").mkdir()
+    (repo / ".kimicode" / "config.toml").write_text("[model]\nmax_concurrency = 2\n")
+    res = kimicode(
+        "-p", "Split the work", "--swarm", "--yolo", "--max-agents", "6",
+        "--output-format", "json", cwd=repo, server=server,
+    )  # fmt: skip
+    assert res.code == 0, res
+    out = res.json()
+    assert sorted(a["name"] for a in out["agents"] if a["merged"]) == names
+    assert server.cap.throttled == 0 and server.cap.peak_in_flight == 2
+    assert out["rate_limit"]["start_limit"] == 2 and out["rate_limit"]["throttled"] == 0
+
+
 def test_an_endpoint_that_answers_429_forever_ends_with_exit_75_and_work_kept(
     repo: Path, replay, kimicode
 ) -> None:

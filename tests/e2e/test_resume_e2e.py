@@ -95,6 +95,8 @@ def test_ctrl_c_then_continue_resumes_unfinished_agents_and_merges_all_once(
             expect={"last_message_contains": "Resumable agents: slow1, slow2"},
         ),
         turn(tool_calls=[call("spawn_agents", resume=[{"name": "slow1"}, {"name": "slow2"}])]),
+        # once merged, an agent is not resumed again
+        turn(tool_calls=[call("spawn_agents", resume=[{"name": "slow1"}])]),
         turn("All done."),
     ]
     server = replay(_swarm(after_stop))
@@ -133,7 +135,14 @@ def test_ctrl_c_then_continue_resumes_unfinished_agents_and_merges_all_once(
         if m["role"] == "tool" and "cannot resume" in str(m.get("content"))
     )
     assert "done1 finished" in refusal and "no earlier sub-agent is named 'ghost'" in refusal
-    report = requests_of(server)[-1]["messages"][-1]["content"]
+    last = requests_of(server)[-1]["messages"][-1]
+    assert last["role"] == "tool" and "slow1 finished and its work is merged" in last["content"]
+    report = next(
+        m["content"]
+        for b in requests_of(server)
+        for m in b["messages"]
+        if m["role"] == "tool" and "Also merged now" in str(m.get("content"))
+    )
     assert "Also merged now" in report and "done1" in report and "done2" in report
     assert _branches(repo) == []
     assert len(git(repo, "worktree", "list").splitlines()) == 1
