@@ -11,6 +11,8 @@ checked with `isinstance`, never reached for with `getattr`:
   of the first call, in a thread, while the repository map is built.
 - `SwitchesModel.for_model(name)`: the same endpoint and connection pool with
   another model (the TUI's /model, `[swarm] model`).
+- `LimitedModel.scheduler`: the endpoint's `RequestLimiter`, shared by every
+  agent of a session (its figures go into the JSON result).
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ if TYPE_CHECKING:
 
     from kimicode.tools.base import ToolContext, ToolResult
 
-__all__ = ["ChatModel", "EventSink", "PreparesModel", "SwitchesModel", "Tool"]
+__all__ = [
+    "ChatModel",
+    "EventSink",
+    "LimitedModel",
+    "PreparesModel",
+    "RequestLimiter",
+    "SwitchesModel",
+    "Tool",
+]
 
 
 class ChatModel(Protocol):
@@ -67,6 +77,48 @@ class SwitchesModel(Protocol):
     """A model that can hand out a twin for another model name on the same endpoint."""
 
     def for_model(self, model: str) -> ChatModel: ...
+
+
+class RequestLimiter(Protocol):
+    """One endpoint's limit on requests in flight, as the model client uses it.
+
+    `kimicode.llm.scheduler.RequestScheduler` is the one in-process implementation.
+    The calls are the whole contract, so a limiter shared by many processes (an
+    actor behind a local proxy) can stand in for it: only `acquire` waits; the
+    others are told facts and may forward them without waiting for an answer.
+    """
+
+    limit: int
+    """Requests allowed in flight now (shown to the user when it was cut)."""
+    wait_budget: float
+    """`[retry] rate_limit_wait`: seconds of refusals with no answer before giving up."""
+
+    async def acquire(self, *, front: bool = False) -> float:
+        """Wait for a slot and take it; the seconds waited. `front`: a refused one, first."""
+        ...
+
+    def release(self, *, answered: bool = False) -> None:
+        """Give the slot back; `answered`: the request got through (progress)."""
+        ...
+
+    def refused(self, retry_after: float | None, attempt: int, max_backoff: float = 60.0) -> float:
+        """The request holding a slot was refused (before `release`); seconds to back off."""
+        ...
+
+    def stalled_for(self) -> float:
+        """Seconds since the first refusal with no answer getting through after it."""
+        ...
+
+    def figures(self) -> dict[str, float | int]:
+        """throttled, lowest_limit, limit, start_limit, wait_s: for the JSON result."""
+        ...
+
+
+@runtime_checkable
+class LimitedModel(Protocol):
+    """A model whose requests go through its endpoint's shared limiter."""
+
+    scheduler: RequestLimiter
 
 
 class Tool(Protocol):

@@ -24,7 +24,7 @@ from kimicode.agent.prompts import load, project_instructions
 from kimicode.config import Settings
 from kimicode.errors import KimicodeError
 from kimicode.llm.types import Message
-from kimicode.protocols import ChatModel, PreparesModel, SwitchesModel, Tool
+from kimicode.protocols import ChatModel, LimitedModel, PreparesModel, SwitchesModel, Tool
 from kimicode.sessions.store import SessionLog, SessionStore
 from kimicode.skills.catalog import discover
 from kimicode.swarm.control import SwarmControl
@@ -416,8 +416,7 @@ async def _with_resume_note(prompt: str, root: Path) -> str:
 
 
 def _rate_limit_figures(model: ChatModel) -> dict[str, Any] | None:
-    scheduler = getattr(model, "scheduler", None)
-    return None if scheduler is None else scheduler.figures()
+    return model.scheduler.figures() if isinstance(model, LimitedModel) else None
 
 
 def _vision_tools() -> list[Tool]:

@@ -25,7 +25,7 @@ from kimicode.agent.pipeline import ToolPipeline, admit, loads
 from kimicode.agent.tokens import estimate_tools
 from kimicode.errors import LimitReached, ModelError, UsageError
 from kimicode.llm.types import Completion, Delta, Message, ToolCall, Usage
-from kimicode.protocols import ChatModel
+from kimicode.protocols import ChatModel, LimitedModel
 from kimicode.tools.base import ToolResult, ToolServices
 from kimicode.tools.registry import ToolSet
 from kimicode.tools.workspace import Workspace
@@ -193,7 +193,7 @@ class Agent:
 
     def _on_throttle(self, notice: Any) -> None:
         """Tell the UIs this agent waits for the rate limit (notice), or got through (None)."""
-        limit = getattr(getattr(self.model, "scheduler", None), "limit", 0)
+        limit = self.model.scheduler.limit if isinstance(self.model, LimitedModel) else 0
         if notice is not None:
             if self._throttled_at is None:
                 self._throttled_at = time.perf_counter()

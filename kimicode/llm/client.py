@@ -33,6 +33,7 @@ from kimicode.llm.scheduler import RequestScheduler, Throttled
 from kimicode.llm.sse import DONE, StreamAssembler, iter_sse_data
 from kimicode.llm.thinking import prepare_messages, resolve_provider, thinking_extra_body
 from kimicode.llm.types import Completion, Delta, Message
+from kimicode.protocols import RequestLimiter
 
 _RAW_STREAM_HEADERS = {"X-Stainless-Raw-Response": "stream", "Accept": "text/event-stream"}
 
@@ -49,7 +50,7 @@ class OpenAIChatModel:
         model: str | None = None,
         client: Any = None,
         concurrency: int = 16,
-        scheduler: RequestScheduler | None = None,
+        scheduler: RequestLimiter | None = None,
     ) -> None:
         self.settings = settings
         self.retry = retry
@@ -59,7 +60,7 @@ class OpenAIChatModel:
         self._api_key = api_key
         self._client = client
         """An openai.AsyncOpenAI, made on first use and shared by `for_model` copies."""
-        self.scheduler = scheduler or RequestScheduler(
+        self.scheduler: RequestLimiter = scheduler or RequestScheduler(
             settings.max_concurrency or concurrency, wait_budget=retry.rate_limit_wait
         )
         """This endpoint's limit on requests in flight, shared by `for_model` copies."""

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from kimicode.config import RetrySettings
 from kimicode.errors import ModelError, TemporaryModelError, UsageError
-from kimicode.llm.scheduler import RateLimitExhausted, RequestScheduler
+from kimicode.llm.scheduler import RateLimitExhausted
+from kimicode.protocols import RequestLimiter
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 RETRY_AFTER_CEILING = 300.0
@@ -130,7 +131,7 @@ def give_up(
 
 
 def rate_limit_exhausted(
-    url: str, scheduler: RequestScheduler, failure: RetryableFailure
+    url: str, scheduler: RequestLimiter, failure: RetryableFailure
 ) -> RateLimitExhausted:
     """The end of waiting for a rate limit: how long, and the cap that was observed."""
     figures = scheduler.figures()

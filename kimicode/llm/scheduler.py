@@ -16,6 +16,10 @@ the main agent, every sub-agent, their `[swarm] model`) shares one scheduler:
 - a refused request is sent again without using up any retry attempt; only
   `[retry] rate_limit_wait` seconds without a single answer getting through
   end the wait (`RateLimitExhausted`, exit 75).
+
+The client sees it only as a `kimicode.protocols.RequestLimiter` (acquire,
+release, refused, stalled_for, figures), so one shared across processes can
+take its place; the agent hears of refusals through `on_throttle`.
 """
 
 from __future__ import annotations
