@@ -11,8 +11,9 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from kimicode.errors import MissingApiKey, UsageError
 from kimicode.paths import config_dir
@@ -30,6 +31,16 @@ class ModelSettings(Section):
     """Model id sent to the endpoint."""
     base_url: str = DEFAULT_BASE_URL
     """Any OpenAI-compatible chat-completions endpoint."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _is_http_url(cls, value: str) -> str:
+        """A typo is a usage error at once, not minutes of retried connection failures."""
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL such as https://api.moonshot.ai/v1")
+        return value.strip()
+
     api_key: SecretStr | None = None
     """Prefer the KIMICODE_API_KEY environment variable over writing it here."""
     provider: Literal["auto", "moonshot", "openai", "vllm"] = "auto"

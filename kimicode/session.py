@@ -23,7 +23,7 @@ from kimicode.agent.parts import AgentParts
 from kimicode.agent.prompts import load, project_instructions
 from kimicode.config import Settings
 from kimicode.errors import KimicodeError
-from kimicode.llm.types import Message
+from kimicode.llm.types import Message, Usage
 from kimicode.protocols import ChatModel, LimitedModel, PreparesModel, SwitchesModel, Tool
 from kimicode.sessions.store import SessionLog, SessionStore
 from kimicode.skills.catalog import discover
@@ -111,6 +111,8 @@ class Session:
         self.screenshots: list[str] = []
         self.started = False
         self.mcp: Any = None
+        self.running: Agent | None = None
+        """The agent of the turn under way (or the last one)."""
 
     # --- parts -------------------------------------------------------------------
 
@@ -278,6 +280,7 @@ class Session:
         )
         tools = self._turn_tools(services, budget, tally)
         agent = Agent(self.model, tools, self.history, services, budget, parts=parts)
+        self.running = agent
         result = await agent.run(content)
         return RunOutcome(
             agent=result,
@@ -285,6 +288,17 @@ class Session:
             swarm=self.swarm,
             screenshots=list(self.screenshots),
         )
+
+    def interrupted_outcome(self, duration_s: float) -> RunOutcome:
+        """What a turn cut short by Ctrl-C had done so far, for the result object."""
+        from kimicode.errors import Interrupted
+
+        exc = Interrupted("interrupted")
+        if self.running is not None:
+            result = self.running.result_so_far("error", exc)
+        else:  # cut short before the turn's agent existed
+            result = AgentResult("error", str(exc), 0, 0, Usage(), 0, str(exc), exc)
+        return RunOutcome(result, duration_s, self.swarm, list(self.screenshots))
 
     def _finish_checks(self, had_media: bool, images: list[Path]) -> tuple[FinishCheck, ...]:
         from kimicode.vision.finish import visual_finish_check

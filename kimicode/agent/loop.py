@@ -241,6 +241,10 @@ class Agent:
                 return follow_up
         return None
 
+    def result_so_far(self, status: str, exc: BaseException) -> AgentResult:
+        """The counts and usage up to now, for a run that was cut short."""
+        return self._result(status, exc)
+
     def _result(self, status: str, exc: BaseException | None = None) -> AgentResult:
         text = self.final if status == "success" else (self.final or str(exc or ""))
         return AgentResult(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kimicode.cli.interrupts import cancel_on_signals
-from kimicode.errors import Interrupted, KimicodeError, UsageError
+from kimicode.errors import KimicodeError, UsageError
 
 
 @dataclass(slots=True)
@@ -96,6 +97,7 @@ async def _print_main(
     from kimicode.cli.services import headless_session
 
     async with headless_session(settings, renderer, resume_id=resume_id) as session:
+        started = time.perf_counter()
         with cancel_on_signals() as signals:
             try:
                 outcome = await session.run(prompt, images=images, videos=videos)
@@ -103,11 +105,12 @@ async def _print_main(
                 if not signals.interrupted:
                     raise
                 session.bus(ev.Notice(level="error", message="interrupted"))
-                raise Interrupted("interrupted") from None
+                # the result object still comes out (status "error"), then exit 130
+                outcome = session.interrupted_outcome(time.perf_counter() - started)
             except KimicodeError as exc:
                 session.bus(ev.Notice(level="error", message=str(exc)))
                 raise
-        session.bus(session.result_event(outcome))
+            session.bus(session.result_event(outcome))
     if outcome.status == "success":
         return 0
     failure = outcome.agent.exception

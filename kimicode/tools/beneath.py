@@ -47,6 +47,8 @@ def settled_realpath(path: str, tries: int = 5) -> str:
     realpath raises EINVAL when a symlink it saw becomes a directory before it
     reads the link; a racing command must get a refusal, not a crash.
     """
+    if "\x00" in path:
+        raise NotBeneath(f"invalid path {path!r}: it contains a NUL byte")
     for _ in range(tries - 1):
         try:
             return os.path.realpath(path)

@@ -15,6 +15,9 @@ from difflib import SequenceMatcher
 
 from kimicode.tools.text_files import split_lines
 
+MAX_COMPARED_CHARS = 20_000
+"""No line (or old_string) longer than this is compared for similarity."""
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -29,14 +32,21 @@ class Match:
 def exact_matches(text: str, old: str, new: str) -> list[Match]:
     out = []
     pos = text.find(old)
+    line, counted = 1, 0
     while pos != -1:
-        out.append(Match(pos, pos + len(old), new, text.count("\n", 0, pos) + 1))
+        line += text.count("\n", counted, pos)  # counted once, left to right: linear
+        counted = pos
+        out.append(Match(pos, pos + len(old), new, line))
         pos = text.find(old, pos + len(old))
     return out
 
 
 def tolerant_matches(text: str, old: str, new: str) -> list[Match]:
-    """Whole-line matches of `old` ignoring how whitespace is laid out in each line."""
+    """Whole-line matches of `old` ignoring how whitespace is laid out in each line.
+
+    Linear in the file: the normalised lines are searched with Knuth-Morris-Pratt,
+    so no file (one 50 MB line, a million identical ones) makes it quadratic.
+    """
     old_lines = split_lines(old)
     wanted = _trim_blank(old_lines)
     if not wanted:
@@ -49,22 +59,41 @@ def tolerant_matches(text: str, old: str, new: str) -> list[Match]:
     file_norm = [_norm(text[s:e]) for s, e, _ in spans]
     k = len(wanted_norm)
     out = []
-    i = 0
-    while i + k <= len(spans):
-        if file_norm[i : i + k] == wanted_norm:
-            block = [text[s:e] for s, e, _ in spans[i : i + k]]
-            start, end = spans[i][0], spans[i + k - 1][2]
-            ends_with_newline = text[spans[i + k - 1][1] : end] != ""
-            newline = "\r\n" if block[0].endswith("\r") else "\n"
-            block = [line.rstrip("\r") for line in block]
-            lines = _reindent(new_lines, wanted, block)
-            replacement = newline.join(lines)
-            if lines and ends_with_newline:
-                replacement += newline
-            out.append(Match(start, end, replacement, i + 1))
-            i += k
-        else:
-            i += 1
+    for i in _occurrences(file_norm, wanted_norm):
+        block = [text[s:e] for s, e, _ in spans[i : i + k]]
+        start, end = spans[i][0], spans[i + k - 1][2]
+        ends_with_newline = text[spans[i + k - 1][1] : end] != ""
+        newline = "\r\n" if block[0].endswith("\r") else "\n"
+        block = [line.rstrip("\r") for line in block]
+        lines = _reindent(new_lines, wanted, block)
+        replacement = newline.join(lines)
+        if lines and ends_with_newline:
+            replacement += newline
+        out.append(Match(start, end, replacement, i + 1))
+    return out
+
+
+def _occurrences(items: list[str], wanted: list[str]) -> list[int]:
+    """Start indexes of non-overlapping occurrences of `wanted` in `items`, left to right."""
+    k = len(wanted)
+    fail = [0] * k
+    j = 0
+    for i in range(1, k):
+        while j and wanted[i] != wanted[j]:
+            j = fail[j - 1]
+        if wanted[i] == wanted[j]:
+            j += 1
+        fail[i] = j
+    out: list[int] = []
+    j = 0
+    for i, item in enumerate(items):
+        while j and item != wanted[j]:
+            j = fail[j - 1]
+        if item == wanted[j]:
+            j += 1
+        if j == k:
+            out.append(i - k + 1)
+            j = 0  # non-overlapping: start afresh after a match
     return out
 
 
@@ -80,19 +109,28 @@ def apply(text: str, matches: list[Match]) -> str:
 
 
 def closest_lines(text: str, old: str, *, context: int = 2) -> str:
-    """The file's block most similar to `old`, numbered like read_file; "" when none is close."""
+    """The file's block most similar to `old`, numbered like read_file; "" when none is close.
+
+    Similarity is quadratic in a line's length, so lines far longer than the
+    ones looked for (minified code) are never compared: the cost stays bounded.
+    """
     lines = split_lines(text)
     wanted = _trim_blank(split_lines(old))
     if not lines or not wanted:
         return ""
     k = len(wanted)
     target = "\n".join(_norm(line) for line in wanted)
+    limit = _comparable_length(max(len(line) for line in wanted))
+    if len(target) > MAX_COMPARED_CHARS:
+        return ""
     starts: set[int] = set()
     for anchor_index in {0, k - 1}:
-        for i in _most_similar(lines, _norm(wanted[anchor_index])):
+        for i in _most_similar(lines, _norm(wanted[anchor_index]), limit):
             starts.add(max(0, min(i - anchor_index, len(lines) - k)))
     best_score, best_start = 0.0, -1
     for start in sorted(starts):
+        if any(len(line) > limit for line in lines[start : start + k]):
+            continue
         window = "\n".join(_norm(line) for line in lines[start : start + k])
         score = SequenceMatcher(None, window, target, autojunk=False).ratio()
         if score > best_score:
@@ -104,11 +142,18 @@ def closest_lines(text: str, old: str, *, context: int = 2) -> str:
     return "\n".join(f"{n + 1:>6}\t{lines[n]}" for n in range(lo, hi))
 
 
-def _most_similar(lines: list[str], probe: str, keep: int = 8) -> list[int]:
+def _comparable_length(longest_wanted: int) -> int:
+    """Lines longer than this cannot be "the most similar" to a line of that length."""
+    return min(4 * longest_wanted + 200, MAX_COMPARED_CHARS)
+
+
+def _most_similar(lines: list[str], probe: str, limit: int, keep: int = 8) -> list[int]:
     matcher = SequenceMatcher(None, autojunk=False)
     matcher.set_seq2(probe)
     best: list[tuple[float, int]] = []
     for i, line in enumerate(lines):
+        if len(line) > limit:
+            continue
         matcher.set_seq1(_norm(line))
         floor = best[0][0] if len(best) == keep else -1.0
         if matcher.real_quick_ratio() <= floor or matcher.quick_ratio() <= floor:

@@ -44,6 +44,8 @@ class RunShell(Tool[RunShellParams]):
     async def run(self, params: RunShellParams, ctx: ToolContext) -> ToolResult:
         if not params.command.strip():
             raise ToolError("the command is empty")
+        if "\x00" in params.command:
+            raise ToolError("the command contains a NUL byte, which no shell command can hold")
         await ctx.workspace.prepare_shell()
         background = ctx.services.background
         prefix = background.env_prefix() if background is not None else ""
