@@ -158,7 +158,15 @@ class Swarm:
         outcomes = [_outcome(task, handles[task.name]) for task in tasks]
         report = SwarmReport(run_id, base, outcomes, 0.0)
         earlier = awaiting_merge(root, stopped.run, set(resumed)) if stopped else []
-        await asyncio.shield(self._merge(root, report, earlier))
+        merging = asyncio.ensure_future(self._merge(root, report, earlier))
+        try:
+            await asyncio.shield(merging)
+        except asyncio.CancelledError:
+            # Ctrl-C during the merge: finish it (a half-applied merge would leave the
+            # user's tree half-written), then stop. Left to run on its own, the merge was
+            # cancelled mid-way by the event loop's shutdown and could hang it.
+            await merging
+            raise
         await manifest.finish_run(root, run_id)
         report.wall_s = time.perf_counter() - started
         for outcome in outcomes:
