@@ -5,13 +5,22 @@ most the line in flight. Records: `meta` (first line), `message` (history),
 `event` (what UIs saw), `compaction` (the history as rewritten). Resuming reads
 the last compaction plus the messages after it, and repairs tool calls left
 without results (a session cut off mid-call) so the API never sees them dangling.
+
+The log grows with the conversation, not with steps times history: each
+message carries an `id`, and a compaction record lists the new history as
+references (`{"ref": id}`) to messages already in the log, writing out only
+what is new (the summary, elided copies the first time). Loading keeps only
+the messages the current history can still reference, and skips events unless
+asked for them. Logs written before ids (whole-history compactions) still load.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +59,11 @@ class SessionLog:
         self.path = path
         self.dir = path.with_suffix("")
         self._fh = path.open("a", encoding="utf-8")
+        self._epoch = secrets.token_hex(3)
+        """Ids are `<epoch>.<n>`: a reopened log never reuses the ids written before."""
+        self._count = 0
+        self._ids: dict[bytes, str] = {}
+        """Digest of a message's JSON -> the id it was logged under."""
 
     def write(self, kind: str, **data: Any) -> None:
         line = json.dumps({"kind": kind, "t": round(time.time(), 3), **data}, default=str)
@@ -57,17 +71,36 @@ class SessionLog:
         self._fh.flush()
 
     def message(self, message: Message) -> None:
-        self.write("message", message=message)
+        self.write("message", id=self._new_id(message), message=message)
 
     def event(self, event: Any) -> None:
         if event.type not in SKIP_EVENTS:
             self.write("event", event=event.to_dict())
 
     def compaction(self, messages: list[Message]) -> None:
-        self.write("compaction", messages=messages)
+        """The rewritten history: references where a message is already logged."""
+        items: list[dict[str, Any]] = []
+        for message in messages:
+            known = self._ids.get(_digest(message))
+            if known is not None:
+                items.append({"ref": known})
+            else:
+                items.append({"id": self._new_id(message), "message": message})
+        self.write("compaction", items=items)
+
+    def _new_id(self, message: Message) -> str:
+        self._count += 1
+        message_id = f"{self._epoch}.{self._count}"
+        self._ids[_digest(message)] = message_id
+        return message_id
 
     def close(self) -> None:
         self._fh.close()
+
+
+def _digest(message: Message) -> bytes:
+    text = json.dumps(message, sort_keys=True, default=str).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16).digest()
 
 
 class SessionStore:
@@ -104,33 +137,61 @@ class SessionStore:
         found = self.list(cwd)
         return found[0].id if found else None
 
-    def load(self, session_id: str) -> LoadedSession:
+    def load(self, session_id: str, *, events: bool = False) -> LoadedSession:
+        """The history to resume (and, with `events`, what UIs saw), read in one pass."""
         path = self._path(session_id)
         info = _read_info(path)
         if info is None:
             raise UsageError(f"session {session_id} is empty or damaged")
         messages: list[Message] = []
-        events: list[dict[str, Any]] = []
-        for record in _records(path):
+        ids: list[str | None] = []
+        by_id: dict[str, Message] = {}
+        seen: list[dict[str, Any]] = []
+        for record in _records(path, events=events):
             kind = record.get("kind")
             if kind == "message":
                 messages.append(record["message"])
+                ids.append(record.get("id"))
             elif kind == "compaction":
-                messages = list(record["messages"])
+                by_id.update((i, m) for i, m in zip(ids, messages, strict=True) if i)
+                messages, ids = _rebuilt(record, by_id)
+                by_id = {i: m for i, m in zip(ids, messages, strict=True) if i}
             elif kind == "event":
-                events.append(record["event"])
-        return LoadedSession(info, repair_dangling(messages), events)
+                seen.append(record["event"])
+        return LoadedSession(info, repair_dangling(messages), seen)
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
-    out = []
+def _rebuilt(
+    record: dict[str, Any], by_id: dict[str, Message]
+) -> tuple[list[Message], list[str | None]]:
+    """The history a compaction record describes (references resolved)."""
+    if "items" not in record:  # a log from before ids: the whole history inline
+        old = list(record.get("messages") or [])
+        return old, [None] * len(old)
+    messages: list[Message] = []
+    ids: list[str | None] = []
+    for item in record["items"]:
+        if "ref" in item:
+            found = by_id.get(item["ref"])
+            if found is None:  # the line it points at was lost in a crash
+                continue
+            messages.append(found)
+            ids.append(item["ref"])
+        else:
+            messages.append(item["message"])
+            ids.append(item.get("id"))
+    return messages, ids
+
+
+def _records(path: Path, *, events: bool) -> Iterator[dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
         for line in fh:
+            if not events and line.startswith('{"kind": "event"'):
+                continue  # most of a long log; resuming does not need it
             try:
-                out.append(json.loads(line))
+                yield json.loads(line)
             except ValueError:  # the line in flight when a crash happened
                 continue
-    return out
 
 
 def _read_info(path: Path) -> SessionInfo | None:
