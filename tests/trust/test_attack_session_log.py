@@ -1,9 +1,10 @@
 """A long run must not make the session log grow with steps times history.
 
-A task too big to compact away (a first message near the window: the head
-is always kept, and is not large enough to be cut) makes every step compact; each compaction used to write the whole history again, so the log
-grew by the history at every step (627 MB for 200 steps). Now a compaction
-refers to messages already logged, and `--continue` still gets the history.
+A task too big to compact away (a first message near the window: the head is
+always kept, and is not large enough to be cut) makes every step compact;
+each compaction used to write the whole history again, so the log grew by the
+history at every step (627 MB for 200 steps). Now a compaction refers to
+messages already logged, and `--continue` still gets the history.
 """
 
 from __future__ import annotations
