@@ -39,7 +39,7 @@ def rebuild(data: dict[str, Any]) -> ev.Event | None:
 
 
 async def show_history(app: KimicodeApp) -> None:
-    loaded = await asyncio.to_thread(app.session.store.load, app.session.id)
+    loaded = await asyncio.to_thread(app.session.store.load, app.session.id, events=True)
     events = [e for e in map(rebuild, loaded.events) if e is not None]
     if events:
         view = ChatView(app.add_to_chat, app.show_notice, lambda _: "", {})
