@@ -91,7 +91,7 @@ def test_github_recipe_retries_a_temporary_failure(repo: Path, replay, on_path) 
     (repo / ".kimicode").mkdir()
     (repo / ".kimicode" / "config.toml").write_text("[retry]\nattempts = 1\n")
     server = replay(
-        script((TASK, [turn("Added after a retry.", fault={"status": 429, "times": 1})]))
+        script((TASK, [turn("Added after a retry.", fault={"status": 503, "times": 1})]))
     )
     res = _run_github(repo, server.url, on_path)
     assert res.returncode == 0, res
@@ -119,7 +119,7 @@ def test_gitlab_recipe_runs_the_task_and_is_retried_on_75(repo: Path, replay, on
     assert job["retry"]["exit_codes"] == [75] and job["artifacts"]["when"] == "always"
     (repo / ".kimicode").mkdir()
     (repo / ".kimicode" / "config.toml").write_text("[retry]\nattempts = 1\n")
-    server = replay(script((TASK, [turn("Done in GitLab.", fault={"status": 429, "times": 1})])))
+    server = replay(script((TASK, [turn("Done in GitLab.", fault={"status": 503, "times": 1})])))
     first = _run_gitlab(repo, server.url, on_path)
     assert first.returncode == 75, first  # GitLab retries the job on this code
     second = _run_gitlab(repo, server.url, on_path)
