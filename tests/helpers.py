@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -71,3 +72,21 @@ def browser_missing() -> str | None:
     except ToolError as exc:
         return f"no Chromium: {exc}"
     return None
+
+
+def alive_with(marker: str) -> list[int]:
+    """Running processes whose command line or environment holds `marker` (zombies do not
+    count). Put it in the environment (`export MARK=...; cmd`): bash execs a command's last
+    program, so a `# marker` comment is not on that program's command line."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            seen = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in seen and state != "Z":
+            found.append(int(entry.name))
+    return found

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import browser_missing, call, requests_of, script, turn
+from helpers import alive_with, browser_missing, call, requests_of, script, turn
 
 PAGE = """<!doctype html><html><body style="margin:0">
 <div id="box" style="width:400px;height:300px;background:#ccc">loading</div>
@@ -28,22 +28,6 @@ def _tool_replies(server) -> list[str]:
     return [m["content"] for m in last if m["role"] == "tool"]
 
 
-def _alive_with(marker: str) -> list[int]:
-    """Running processes whose command line holds `marker` (zombies do not count)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in cmdline and state != "Z":
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.browser
 @pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
 def test_a_dev_server_started_by_the_agent_is_rendered_on_its_port(
@@ -52,7 +36,7 @@ def test_a_dev_server_started_by_the_agent_is_rendered_on_its_port(
     from PIL import Image
 
     marker = f"devserver-{uuid.uuid4().hex[:8]}"
-    serve = f"exec python3 -m http.server $PORT --bind 127.0.0.1 # {marker}"
+    serve = f"export MARK={marker}; exec python3 -m http.server $PORT --bind 127.0.0.1"
     (repo / "index.html").write_text(PAGE)
     (repo / "data.json").write_text('{"colour": "rgb(0, 128, 0)", "text": "from the server"}')
     server = replay(
@@ -83,7 +67,7 @@ def test_a_dev_server_started_by_the_agent_is_rendered_on_its_port(
     shot = _screenshot(requests_of(server)[2]["messages"])
     assert shot.convert("RGB").getpixel((200, 150)) == (0, 128, 0)  # the fetched colour
     assert isinstance(shot, Image.Image)
-    assert _alive_with(marker) == []
+    assert alive_with(marker) == []
 
 
 def _screenshot(messages: list[dict[str, Any]]):
@@ -108,9 +92,10 @@ def test_background_processes_end_with_the_session(repo: Path, replay, kimicode)
                 "start",
                 [
                     turn(tool_calls=[call("run_shell", background=True,
-                                          command=f"sleep 600 # {marker}")]),
+                                          command=f"export MARK={marker}; sleep 600")]),
                     turn(tool_calls=[call("run_shell", background=True,
-                                          command=f"bash -c 'sleep 700 # {marker}' & wait")]),
+                                          command=f"export MARK={marker}; "
+                                                  "bash -c 'sleep 700' & wait")]),
                     turn("Left them running."),
                 ],
             )
@@ -120,7 +105,7 @@ def test_background_processes_end_with_the_session(repo: Path, replay, kimicode)
     assert res.code == 0, res
     first, second = _tool_replies(server)
     assert "as bg1" in first and "as bg2" in second
-    assert _alive_with(marker) == []
+    assert alive_with(marker) == []
 
 
 @pytest.mark.browser
@@ -135,7 +120,7 @@ def test_a_server_that_never_listens_is_a_clear_error_with_its_output(
                 "serve",
                 [
                     turn(tool_calls=[call("run_shell", background=True,
-                         command=f"echo compiling assets; sleep 600 # {marker}")]),
+                         command=f"echo compiling assets; export MARK={marker}; sleep 600")]),
                     turn(tool_calls=[call("render_page", target="http://localhost:$PORT/")]),
                     turn("It never started."),
                 ],
@@ -147,7 +132,7 @@ def test_a_server_that_never_listens_is_a_clear_error_with_its_output(
     _, rendered = _tool_replies(server)
     assert re.search(r"nothing accepts connections on port \d+ \(PORT\) after \d+ s", rendered)
     assert "compiling assets" in rendered and "bg1 (running" in rendered
-    assert _alive_with(marker) == []
+    assert alive_with(marker) == []
 
 
 def test_unknown_ids_and_a_taken_port_are_clear_errors(repo: Path, replay, kimicode) -> None:
@@ -190,7 +175,7 @@ def test_each_sub_agent_has_its_own_port_and_its_servers_end_with_it(
     from helpers import orchestrator, sub_agent, task
 
     marker = f"swarmserve-{uuid.uuid4().hex[:8]}"
-    serve = f"exec python3 -m http.server $PORT --bind 127.0.0.1 # {marker}"
+    serve = f"export MARK={marker}; exec python3 -m http.server $PORT --bind 127.0.0.1"
 
     def agent(name: str) -> tuple[str, list[dict[str, Any]]]:
         return sub_agent(
@@ -214,7 +199,7 @@ def test_each_sub_agent_has_its_own_port_and_its_servers_end_with_it(
             if message["role"] == "tool" and "started in the background" in message["content"]:
                 ports.add(int(re.search(r"PORT=(\d+)", message["content"])[1]))
     assert len(ports) == 2, ports  # one port per sub-agent
-    assert _alive_with(marker) == []
+    assert alive_with(marker) == []
 
 
 @pytest.mark.sandbox
@@ -257,9 +242,9 @@ def test_the_sandboxed_server_is_reachable_but_the_sandbox_still_reaches_nothing
     assert "BLOCKED" in output and "REACHED" not in output, output
 
 
-def _interrupt_when(proc, started: int, signals: int) -> tuple[str, str]:
-    """Read stream-json until `started` background processes are up, then Ctrl-C
-    (`signals` times, a moment apart) and return the rest of the output."""
+def _interrupt_when(proc, started: int, signals: int, marker: str) -> tuple[str, str]:
+    """Read stream-json until `started` background processes are up (and seen running),
+    then Ctrl-C (`signals` times, a moment apart) and return the rest of the output."""
     import json
     import signal
     import time
@@ -279,6 +264,7 @@ def _interrupt_when(proc, started: int, signals: int) -> tuple[str, str]:
         ):
             up += 1
     assert up == started, f"only {up} background processes started"
+    assert alive_with(marker), "the background processes run before Ctrl-C"
     for _ in range(signals):
         proc.send_signal(signal.SIGINT)
         time.sleep(0.3)
@@ -315,7 +301,7 @@ def test_ctrl_c_ends_the_sessions_background_processes(
                 "serve",
                 [
                     turn(tool_calls=[call("run_shell", background=True,
-                                          command=f"sleep 600 # {marker}")]),
+                                          command=f"export MARK={marker}; sleep 600")]),
                     turn("never", latency_ms=120_000),
                 ],
             )
@@ -323,11 +309,11 @@ def test_ctrl_c_ends_the_sessions_background_processes(
     )  # fmt: skip
     proc = _popen(repo, server, "-p", "serve it")
     try:
-        _, err = _interrupt_when(proc, started=1, signals=signals)
+        _, err = _interrupt_when(proc, started=1, signals=signals, marker=marker)
     finally:
         proc.kill()
     assert proc.returncode == 130, err[-3000:]
-    assert _alive_with(marker) == []
+    assert alive_with(marker) == []
 
 
 def test_ctrl_c_ends_each_sub_agents_servers_and_keeps_its_work(
@@ -339,7 +325,7 @@ def test_ctrl_c_ends_each_sub_agents_servers_and_keeps_its_work(
     _sandbox_off(repo)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "no sandbox")
-    serve = f"exec python3 -m http.server $PORT --bind 127.0.0.1 # {marker}"
+    serve = f"export MARK={marker}; exec python3 -m http.server $PORT --bind 127.0.0.1"
 
     def agent(name: str) -> tuple[str, list[dict[str, Any]]]:
         return sub_agent(
@@ -357,11 +343,11 @@ def test_ctrl_c_ends_each_sub_agents_servers_and_keeps_its_work(
     )  # fmt: skip
     proc = _popen(repo, server, "-p", "Split the work", "--swarm")
     try:
-        _, err = _interrupt_when(proc, started=2, signals=1)
+        _, err = _interrupt_when(proc, started=2, signals=1, marker=marker)
     finally:
         proc.kill()
     assert proc.returncode == 130, err[-3000:]
-    assert _alive_with(marker) == []
+    assert alive_with(marker) == []
     branches = git(repo, "branch", "--list", "kimicode/*").split()
     for name in ("one", "two"):  # the work before Ctrl-C is kept on the agent's branch
         branch = next(b for b in branches if b.endswith(f"/{name}"))
