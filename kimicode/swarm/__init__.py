@@ -16,6 +16,7 @@ One line per module:
 - `shared`: `[swarm] link`/`copy`/`setup` build state in a worktree.
 - `commit`: an agent's own files committed on its branch.
 - `merge`: merge safety, the whole story, and the merge itself.
+- `uninterruptible`: clean-up (commit, merge) run to its end through repeated cancels.
 - `gitops`: the swarm's questions to git (top directory, identity, trees).
 - `manifest`: where worktrees live; the per-run record in the cache dir.
 - `cleanup`: what interrupted runs left (`kimicode swarm clean`).

@@ -37,10 +37,8 @@ import contextlib
 import hashlib
 import os
 import secrets
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kimicode.git.catfile import read_blobs
 from kimicode.git.run import git, git_sync
@@ -48,6 +46,7 @@ from kimicode.swarm import manifest
 from kimicode.swarm.commit import AgentCommit
 from kimicode.swarm.gitops import split_z
 from kimicode.swarm.snapshot import Base
+from kimicode.swarm.uninterruptible import uninterruptible
 from kimicode.swarm.worktrees import remove_worktree
 
 ZERO = "0" * 40
@@ -292,27 +291,9 @@ async def apply_merge(
                 repo_root, a.commit.worktree.run_id, a.agent, status="conflict"
             )
 
-    await _uninterruptible(write_and_record())
+    await uninterruptible(write_and_record())
     await _tidy(repo_root, plan)
     return report
-
-
-async def _uninterruptible(coro: Awaitable[Any]) -> None:
-    """Run `coro` to its end even if the caller is cancelled; re-raise the cancel after."""
-    task = asyncio.ensure_future(coro)
-    cancelled = False
-    while True:
-        try:
-            await asyncio.shield(task)
-            break
-        except asyncio.CancelledError:
-            if task.done():
-                break
-            cancelled = True
-    if cancelled:
-        task.result()
-        raise asyncio.CancelledError
-    task.result()
 
 
 async def _tidy(repo_root: Path, plan: MergePlan) -> None:

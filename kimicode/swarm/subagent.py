@@ -34,6 +34,7 @@ from kimicode.swarm.readonly import SnapshotWorkspace, SourceLog, read_only_tool
 from kimicode.swarm.resume import Resumed, Transcript, reopen_worktree, transcript_path
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.tasks import TaskSpec
+from kimicode.swarm.uninterruptible import uninterruptible
 from kimicode.swarm.workspace import SparseWorkspace
 from kimicode.swarm.worktrees import AgentWorktree, create_worktree
 from kimicode.tools.background import BackgroundProcesses
@@ -99,8 +100,8 @@ class SubAgentEnv:
 
 
 async def _end(background: BackgroundProcesses, finish: Coroutine[Any, Any, None]) -> None:
-    """Background processes killed, then the agent finished: one shielded step, so a second
-    cancel (Ctrl-C) while the processes end cannot skip the commit of the agent's work."""
+    """Background processes killed, then the agent finished: one uninterruptible step, so
+    another cancel (a second Ctrl-C, a Ray relay's repeated stop) cannot skip the commit."""
     try:
         await background.close()
     finally:
@@ -214,7 +215,7 @@ async def run_subagent(
         out.prompt_tokens = agent.usage.prompt_tokens
         out.completion_tokens = agent.usage.completion_tokens
         out.wait_s = agent.wait_s
-        await asyncio.shield(_end(background, _finish(task, env, out, setup, emit, started)))
+        await uninterruptible(_end(background, _finish(task, env, out, setup, emit, started)))
     return out
 
 
