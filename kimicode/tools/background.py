@@ -62,7 +62,8 @@ class BackgroundProcesses:
         return f"export PORT={self.port}; "
 
     async def start(self, spec: ProcessSpec) -> Background:
-        """Start `spec` (its command already prefixed by the caller) in the background."""
+        """Start `spec` in the background with `PORT` set, once the port is settled (a port
+        this machine took meanwhile moves the server and its forwarder together)."""
         from dataclasses import replace
 
         from kimicode.trust.launcher import start_process
@@ -79,8 +80,10 @@ class BackgroundProcesses:
             assert self._sock_dir is not None
             sock = self._sock_dir / "port.sock"
             forwarder = shlex.join([sys.executable, "-c", FORWARDER, str(sock), str(self.port)])
-            command = f"{forwarder} >/dev/null 2>&1 &\n{spec.command}"
+            command = f"{forwarder} >/dev/null 2>&1 &\n{self.env_prefix()}{spec.command}"
             spec = replace(spec, command=command, writable=(*spec.writable, self._sock_dir))
+        else:
+            spec = replace(spec, command=self.env_prefix() + spec.command)
         process = await start_process(spec)
         self._count += 1
         item = Background(f"bg{self._count}", shown, process, time.monotonic())

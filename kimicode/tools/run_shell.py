@@ -47,10 +47,10 @@ class RunShell(Tool[RunShellParams]):
         if "\x00" in params.command:
             raise ToolError("the command contains a NUL byte, which no shell command can hold")
         await ctx.workspace.prepare_shell()
+        if params.background:
+            return await _start_background(params.command, ctx)
         background = ctx.services.background
         prefix = background.env_prefix() if background is not None else ""
-        if params.background:
-            return await _start_background(params.command, prefix, ctx)
         default = ctx.settings.shell.timeout
         timeout = min(params.timeout or default, max(MAX_TIMEOUT_S, default))
         done = await run_process(
@@ -90,13 +90,13 @@ STARTUP_S = 1.0
 command that fails at once)."""
 
 
-async def _start_background(command: str, prefix: str, ctx: ToolContext) -> ToolResult:
+async def _start_background(command: str, ctx: ToolContext) -> ToolResult:
     background = ctx.services.background
     if background is None:
         raise ToolError("background processes are not available here")
     item = await background.start(
         ProcessSpec(
-            command=prefix + command,
+            command=command,
             root=ctx.workspace.root,
             sandbox=ctx.services.sandbox,
             read_only=ctx.workspace.sandbox_read_only(),
