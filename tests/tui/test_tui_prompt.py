@@ -5,6 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from textual import events
+
 from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
 from kimicode.ui.tui.widgets.help_panel import HelpPanel
 from kimicode.ui.tui.widgets.notice_line import NoticeLine
@@ -186,3 +188,29 @@ async def test_lines_of_a_multi_line_prompt_line_up(make_app) -> None:
         shown = screen_text(app).splitlines()
         first = next(i for i, line in enumerate(shown) if "› first line" in line)
         assert shown[first + 1].index("second line") == shown[first].index("first line")
+
+
+async def test_a_large_paste_is_a_chip_that_expands_and_is_sent_whole(replay, make_app) -> None:
+    server = replay({"conversations": [{"match": "^why does", "turns": [{"content": "ok"}]}]})
+    app = make_app(server)
+    log = "".join(f"line {i}: Traceback [x=1 entry\n" for i in range(300))
+    async with app.run_test(size=(100, 30)) as pilot:
+        prompt = app.query_one(PromptInput)
+        await type_text(pilot, "why does ")
+        app.post_message(events.Paste(log))  # what the terminal sends for a paste
+        await wait_until(pilot, lambda: "[pasted" in prompt.text)
+        assert prompt.text == "why does [pasted 300 lines]"
+        assert "[pasted 300 lines]" in screen_text(app)
+        await type_text(pilot, " fail?")
+        app.post_message(events.Paste("small"))  # a short paste stays as it is
+        await wait_until(pilot, lambda: prompt.text.endswith("small"))
+        await pilot.press("ctrl+o")  # expanded on demand
+        assert prompt.text == f"why does {log} fail?small"
+        prompt.load_text("why does ")
+        prompt.move_cursor(prompt.document.end)
+        app.post_message(events.Paste(log))
+        await wait_until(pilot, lambda: "[pasted" in prompt.text)
+        await type_text(pilot, " fail?")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: replies(app) == ["ok"] and not app.busy)
+    assert user_messages(server.requests[0])[-1] == f"why does {log} fail?"

@@ -110,7 +110,13 @@ def _answers(app) -> str:
     return "\n".join(r.text for r in app.query(AssistantReply))
 
 
-def test_help_on_a_45_row_terminal_in_plan_mode(snap_compare, make_app) -> None:
+def test_help_on_a_45_row_terminal_in_plan_mode(snap_compare, make_app, repo) -> None:
+    folder = repo / ".kimicode" / "commands"
+    folder.mkdir(parents=True)
+    (folder / "review.md").write_text(
+        "---\ndescription: review a file\nargument-hint: FILE\n---\nx\n"
+    )
+    (folder / "release-notes.md").write_text("Write the release notes.\n")
     app = make_app()
 
     async def run_before(pilot) -> None:
@@ -172,3 +178,19 @@ def test_undo_asks_first_and_lists_the_files(snap_compare, replay, make_app) -> 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_a_large_paste_is_a_chip_in_the_prompt(snap_compare, make_app) -> None:
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        from textual import events
+
+        await _still_cursor(pilot)
+        await type_text(pilot, "why does this fail? ")
+        app.post_message(events.Paste("".join(f"log line {i}\n" for i in range(300))))
+        prompt = app.query_one(PromptInput)
+        await wait_until(pilot, lambda: "[pasted" in prompt.text)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 12), run_before=run_before)

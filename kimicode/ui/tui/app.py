@@ -177,12 +177,16 @@ class KimicodeApp(App[int]):
 
     @work(exclusive=True, group="files")
     async def load_files(self) -> None:
+        """The project's files (for @ completion) and custom commands (for / completion)."""
+        custom = await asyncio.to_thread(commands.load_custom, self.session.root)
         try:
             files = await self.session.workspace.list_files()
         except OSError:
-            return
+            files = None
         for prompt in self.query(PromptInput):  # none while the app shuts down
-            prompt.files = files
+            prompt.custom = custom
+            if files is not None:
+                prompt.files = files
 
     # --- turns -------------------------------------------------------------------
 

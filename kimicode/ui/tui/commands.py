@@ -38,6 +38,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+d", "quit (on an empty prompt)"),
     ("pageup / pagedown", "scroll the chat"),
     ("ctrl+g", "edit the prompt in $EDITOR"),
+    ("ctrl+o", "expand a collapsed paste in the prompt"),
     ("ctrl+s", "open the swarm dashboard"),
     ("ctrl+t", "show or hide all thinking"),
     ("? / f1", "these keys (? on an empty prompt)"),
@@ -59,10 +60,26 @@ def known(name: str) -> bool:
     return any(c.name == name for c in COMMANDS)
 
 
-def completions(prefix: str) -> list[SlashCommand]:
-    """Commands whose name starts with what follows the slash."""
+def completions(prefix: str, custom: tuple[SlashCommand, ...] = ()) -> list[SlashCommand]:
+    """Commands (built in, then the project's `custom` ones) whose name starts with what
+    follows the slash."""
     word = prefix.lstrip("/").lower()
-    return [c for c in COMMANDS if c.name.startswith(word)]
+    return [c for c in (*COMMANDS, *custom) if c.name.startswith(word)]
+
+
+def load_custom(root: Path) -> tuple[SlashCommand, ...]:
+    """The custom commands (`.kimicode/commands/*.md`, then the user's) as slash commands;
+    reads their headers, so call it off the event loop. A built-in name wins."""
+    from kimicode import custom_commands
+
+    found = []
+    for command in custom_commands.discover(root):
+        if known(command.name):
+            continue
+        described = custom_commands.describe(command)
+        what = described.description or f"custom command ({command.path.name})"
+        found.append(SlashCommand(command.name, described.argument_hint, what))
+    return tuple(found)
 
 
 def welcome_line(model: str, root: Path) -> str:

@@ -70,7 +70,8 @@ async def _custom(app: KimicodeApp, name: str, arg: str) -> None:
 
 
 async def _help(app: KimicodeApp, _: str) -> None:
-    await app.add_to_chat(HelpPanel())
+    custom = await asyncio.to_thread(commands.load_custom, app.session.root)
+    await app.add_to_chat(HelpPanel(custom=custom))
 
 
 async def keys_help(app: KimicodeApp) -> None:

@@ -1,7 +1,8 @@
 """The multi-line prompt: Enter sends, Shift+Enter or Ctrl+J adds a line.
 
 Up/Down recall history from the first/last line; Tab completes `/commands`
-and `@files` from a menu the prompt drives while keeping the focus. The prompt
+and `@files` from a menu the prompt drives while keeping the focus. A large paste
+is a chip (`pasted`) until the prompt is sent or Ctrl+O expands it. The prompt
 never gives the focus away by itself: Tab with nothing to complete does nothing,
 and the keys the app acts on (Esc, Shift+Tab, PageUp/PageDown, Ctrl+D, Ctrl+G) are
 posted to it as `Action` messages.
@@ -18,6 +19,7 @@ from textual.widgets import TextArea
 
 from kimicode.ui.tui import commands
 from kimicode.ui.tui.history import PromptHistory
+from kimicode.ui.tui.pasted import PastedTexts, is_large
 from kimicode.ui.tui.widgets.completion_menu import CompletionMenu
 from kimicode.ui.tui.widgets.queued_prompts import QueuedPrompts
 
@@ -55,8 +57,11 @@ class PromptInput(TextArea):
         self.queued = queued
         self.prompt_history = history
         self.files: list[str] = []
+        self.custom: tuple[commands.SlashCommand, ...] = ()
+        """The project's own commands (`.kimicode/commands`), completed after the built-in ones."""
         self._token: tuple[tuple[int, int], str] | None = None
         """Where the word being completed starts, and its kind ("/" or "@")."""
+        self.pasted = PastedTexts()
 
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
@@ -76,6 +81,9 @@ class PromptInput(TextArea):
             self.menu.hide()
         elif key in APP_KEYS:
             self.post_message(self.Action(APP_KEYS[key]))
+        elif key == "ctrl+o" and self.pasted:
+            self._recall(self.pasted.expand(self.text))
+            self.pasted.clear()
         elif key == "ctrl+d" and not self.text:
             self.post_message(self.Action("quit"))
         elif key == "question_mark" and not self.text:
@@ -96,10 +104,18 @@ class PromptInput(TextArea):
             return
         await super()._on_key(event)
 
+    async def _on_paste(self, event: events.Paste) -> None:
+        """A large paste goes in as a chip; a small one as text (TextArea's own handler)."""
+        if self.read_only or not is_large(event.text):
+            return
+        event.prevent_default()
+        self.insert(self.pasted.add(event.text))
+
     def submit(self) -> None:
-        text = self.text
+        text = self.pasted.expand(self.text)
         if not text.strip():
             return
+        self.pasted.clear()
         self.prompt_history.add(text)
         self.clear()
         self.menu.hide()
@@ -121,7 +137,7 @@ class PromptInput(TextArea):
         line = self.document.get_line(row)[:col]
         if row == 0 and line.startswith("/") and " " not in line:
             self._token = ((0, 0), "/")
-            found = commands.completions(line)
+            found = commands.completions(line, self.custom)
             self.menu.show([(f"/{c.name}", c.help) for c in found])
             return
         mention = _MENTION.search(line)
