@@ -67,14 +67,36 @@ def make_app(make_settings: Callable[..., Settings], tmp_path: Path) -> Callable
     return make
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], limit_s: float = 45) -> None:
-    """Let the app run until `condition` holds; fails with a clear message after `limit_s`."""
+async def wait_until(
+    pilot: Pilot, condition: Callable[[], bool], limit_s: float = 45, what: str = ""
+) -> None:
+    """Let the app run until `condition` holds; fails with a clear message after `limit_s`.
+
+    Every wait in these tests is for a condition, never a fixed sleep: a loaded machine
+    only makes them slower, not red.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_s
     while not condition():
         if loop.time() > deadline:
-            raise AssertionError("the app never reached the expected state")
+            shown = screen_text(pilot.app)
+            raise AssertionError(
+                f"the app never reached the expected state {what}; the screen shows:\n{shown}"
+            )
         await pilot.pause(0.02)
+
+
+async def wait_for_text(pilot: Pilot, *texts: str, limit_s: float = 45) -> str:
+    """Wait until the terminal shows every one of `texts`; what it shows then."""
+    shown = ""
+
+    def ready() -> bool:
+        nonlocal shown
+        shown = screen_text(pilot.app)
+        return all(t in shown for t in texts)
+
+    await wait_until(pilot, ready, limit_s, what=f"(showing {texts!r})")
+    return shown
 
 
 async def wait_for_screen(pilot: Pilot, screen_type: type, selector: str | type) -> Any:

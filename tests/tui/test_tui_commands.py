@@ -13,12 +13,16 @@ from kimicode.ui.tui.history import PromptHistory
 from kimicode.ui.tui.screens.model_picker import ModelPicker
 from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
 from kimicode.ui.tui.widgets.completion_menu import CompletionMenu
-from kimicode.ui.tui.widgets.diff_view import DiffView
 from kimicode.ui.tui.widgets.help_panel import HelpPanel
 from kimicode.ui.tui.widgets.notice_line import NoticeLine
 from kimicode.ui.tui.widgets.prompt_input import PromptInput
 from kimicode.ui.tui.widgets.status_bar import StatusBar
-from tests.tui.conftest import screen_text, type_text, wait_for_screen, wait_until
+from tests.tui.conftest import (
+    type_text,
+    wait_for_screen,
+    wait_for_text,
+    wait_until,
+)
 
 HELLO = {
     "conversations": [
@@ -45,8 +49,7 @@ async def test_help_lists_every_command_and_the_keys_on_one_45_row_screen(make_a
         await type_text(pilot, "/help")
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.query(HelpPanel)))
-        await pilot.pause(0.05)
-        shown = screen_text(app)
+        shown = await wait_for_text(pilot, "/exit", "? / f1")
         chat = app.query_one("#chat")
         assert chat.max_scroll_y == 0  # all of it fits above the prompt: nothing scrolled away
     for c in COMMANDS:
@@ -132,9 +135,7 @@ async def test_diff_shows_new_untracked_files(make_app, repo: Path) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await type_text(pilot, "/diff")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: bool(app.query(DiffView)))
-        await pilot.pause(0.05)
-        shown = screen_text(app)
+        shown = await wait_for_text(pilot, "+++ b/new_module.py")
     assert "+changed" in shown
     assert "+++ b/new_module.py" in shown and "+print('new [x=1')" in shown
 
@@ -189,8 +190,7 @@ async def test_each_turn_is_priced_at_its_own_model_and_model_checks_the_endpoin
         await type_text(pilot, "price it again")
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(app.query(AssistantReply)) == 2 and not app.busy)
-        await pilot.pause(0.1)
-        assert "~$3.10" in app.query_one(StatusBar).render().plain  # 0.60 + 2.50, not 2 × 2.50
+        await wait_for_text(pilot, "~$3.10")  # 0.60 + 2.50, not 2 × 2.50
         await type_text(pilot, "/cost")
         await pilot.press("enter")
         await wait_until(pilot, lambda: "| total |" in chat_text(app))

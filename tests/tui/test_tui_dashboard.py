@@ -11,7 +11,7 @@ from kimicode.ui.tui.screens.dashboard import DashboardScreen
 from kimicode.ui.tui.widgets.agent_table import AgentTable
 from kimicode.ui.tui.widgets.swarm_summary import SwarmSummary
 from tests.tui import swarm_events as swarm
-from tests.tui.conftest import screen_text, wait_for_screen, wait_until
+from tests.tui.conftest import screen_text, wait_for_screen, wait_for_text, wait_until
 
 
 def cell(table: AgentTable, agent: str, column: str) -> str:
@@ -83,9 +83,9 @@ async def test_the_dashboard_fits_sixty_columns(make_app) -> None:
         screen = await wait_for_screen(pilot, DashboardScreen, AgentTable)
         table = screen.query_one(AgentTable)
         await wait_until(pilot, lambda: table.row_count == 8)
-        await pilot.pause(0.1)
+        shown = await wait_for_text(pilot, "Translate page 5", "Translate page 7")
         assert table.max_scroll_x == 0  # whole rows, nothing cut off to the right
-        row = next(line for line in screen_text(app).splitlines() if "Translate page 5" in line)
+        row = next(line for line in shown.splitlines() if "Translate page 5" in line)
         assert row.split()[:2] == ["agent-5", "error"]
 
 

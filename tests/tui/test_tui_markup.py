@@ -27,7 +27,7 @@ from kimicode.ui.tui.widgets.status_bar import StatusBar
 from kimicode.ui.tui.widgets.swarm_summary import SwarmSummary
 from kimicode.ui.tui.widgets.tool_call_block import ToolCallBlock
 from kimicode.ui.tui.widgets.user_prompt import UserPrompt
-from tests.tui.conftest import screen_text, type_text, wait_for_screen, wait_until
+from tests.tui.conftest import type_text, wait_for_screen, wait_for_text, wait_until
 
 HOSTILE = ["[", "[/]", "[b]", "[x=1", "[x=1 y", "[link=https://e.x]", "[/link]", "[@click=quit]"]
 
@@ -89,8 +89,7 @@ class Gallery(App[None]):
 async def test_every_widget_shows_hostile_text_literally(text: str) -> None:
     app = Gallery(text)
     async with app.run_test(size=(160, 70)) as pilot:
-        await pilot.pause(0.1)
-        shown = screen_text(app)
+        shown = await wait_for_text(pilot, f"transcript {text}", f"reply {text}", f"m{text}")
         assert app.is_running
         for expected in (
             f"user {text}",
@@ -117,8 +116,7 @@ async def test_every_widget_shows_hostile_text_literally(text: str) -> None:
         )
         app.push_screen(ApprovalScreen(request, Offer(f"echo {text}", exact=False)))
         await wait_for_screen(pilot, ApprovalScreen, "#approve-prefix")
-        await pilot.pause(0.05)
-        shown = screen_text(app)
+        shown = await wait_for_text(pilot, f"summary {text}")
         assert f"Allow tool{text} (agent a{text})?" in shown
         assert f"Always `echo {text}` (a)" in shown
         assert f"summary {text}" in shown
@@ -144,13 +142,11 @@ async def test_a_session_full_of_brackets_keeps_running(replay, make_app) -> Non
         await type_text(pilot, "hostile [x=1 [/] [b]")
         await pilot.press("enter")
         modal = await wait_for_screen(pilot, ApprovalScreen, "#approve-prefix")
-        await pilot.pause(0.05)
-        assert "Always `echo [x=1` (a)" in screen_text(app)
+        await wait_for_text(pilot, "Always `echo [x=1` (a)")
         assert modal.query_one("#approve-prefix")
         await pilot.press("y")
         await wait_until(pilot, lambda: not app.busy)
-        await pilot.pause(0.05)
-        shown = screen_text(app)
+        shown = await wait_for_text(pilot, "Done: [x=1 y [/] [b]bold?")
         assert "hostile [x=1 [/] [b]" in shown
         assert '✓ run_shell echo "[x=1 y" [/] [b] [link=https://e.x]' in shown
         assert "Done: [x=1 y [/] [b]bold?" in shown
@@ -169,7 +165,5 @@ async def test_a_session_full_of_brackets_keeps_running(replay, make_app) -> Non
         await wait_until(pilot, lambda: dashboard.query_one(AgentTable).row_count == 1)
         await pilot.press("enter")  # follow it: the transcript's border title has its name
         await pilot.press("c")  # "cancelling a[x=1" as a toast
-        await pilot.pause(0.1)
-        shown = screen_text(app)
-        assert "following a[x=1" in shown and "agents=20 lat=1.0 [x=1 on [/] this" in shown
+        await wait_for_text(pilot, "following a[x=1", "agents=20 lat=1.0 [x=1 on [/] this")
         assert app.is_running

@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 from textual import events
+from textual.command import CommandPalette
 
 from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
 from kimicode.ui.tui.widgets.help_panel import HelpPanel
@@ -14,7 +15,7 @@ from kimicode.ui.tui.widgets.prompt_input import PromptInput
 from kimicode.ui.tui.widgets.queued_prompts import QueuedPrompts
 from kimicode.ui.tui.widgets.status_bar import StatusBar
 from kimicode.ui.tui.widgets.user_prompt import UserPrompt
-from tests.tui.conftest import screen_text, type_text, wait_until
+from tests.tui.conftest import screen_text, type_text, wait_for_text, wait_until
 
 SLOW_THEN_QUICK = {
     "conversations": [
@@ -115,9 +116,9 @@ async def test_the_prompt_keeps_focus_and_shift_tab_cycles_the_mode(make_app) ->
             t.name for t in app.session.tools if t.read_only
         }
         await pilot.press("ctrl+p")  # the command palette, closed again
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette))
         await type_text(pilot, "still typing")
         assert prompt.text == "still typing" and app.focused is prompt
 
@@ -142,8 +143,7 @@ async def test_keys_welcome_ctrl_d_and_the_context_left(replay, make_app) -> Non
         await type_text(pilot, "hi")
         await pilot.press("enter")
         await wait_until(pilot, lambda: replies(app) == ["hey"] and not app.busy)
-        await pilot.pause(0.1)
-        assert "75% context left" in screen_text(app)  # 65,536 of 262,144 used
+        await wait_for_text(pilot, "75% context left")  # 65,536 of 262,144 used
         await pilot.press("ctrl+d")
         await wait_until(pilot, lambda: not app.is_running)
 
@@ -184,8 +184,7 @@ async def test_lines_of_a_multi_line_prompt_line_up(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await app.add_to_chat(UserPrompt("first line\nsecond line"))
-        await pilot.pause(0.05)
-        shown = screen_text(app).splitlines()
+        shown = (await wait_for_text(pilot, "› first line", "second line")).splitlines()
         first = next(i for i, line in enumerate(shown) if "› first line" in line)
         assert shown[first + 1].index("second line") == shown[first].index("first line")
 

@@ -9,7 +9,7 @@ from kimicode.ui.tui.history import PromptHistory
 from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
 from kimicode.ui.tui.widgets.diff_view import DiffView
 from kimicode.ui.tui.widgets.tool_call_block import ToolCallBlock
-from tests.tui.conftest import README_EDIT, screen_text, type_text, wait_until
+from tests.tui.conftest import README_EDIT, screen_text, type_text, wait_for_text, wait_until
 
 EDIT = {
     "conversations": [
@@ -41,9 +41,8 @@ async def test_a_resumed_session_shows_its_tool_calls_diffs_and_title(
     )
     async with resumed.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: bool(resumed.query(DiffView)))
-        await pilot.pause(0.05)
+        shown = await wait_for_text(pilot, "+A tiny CLI.", "The README now says")
         block = resumed.query_one(ToolCallBlock)
-        shown = screen_text(resumed)
         assert block.title.plain == "✓ edit_file README.md"
         assert "› describe the project" in shown and "+A tiny CLI." in shown
         assert "The README now says what the project is." in shown

@@ -12,7 +12,13 @@ from kimicode.ui.tui.screens.dashboard import DashboardScreen
 from kimicode.ui.tui.widgets.agent_table import AgentTable
 from kimicode.ui.tui.widgets.prompt_input import PromptInput
 from tests.tui import swarm_events as swarm
-from tests.tui.conftest import README_EDIT, type_text, wait_for_screen, wait_until
+from tests.tui.conftest import (
+    README_EDIT,
+    type_text,
+    wait_for_screen,
+    wait_for_text,
+    wait_until,
+)
 
 USAGE = {"prompt_tokens": 2400, "completion_tokens": 350}
 CHAT = {
@@ -99,7 +105,9 @@ def test_dashboard_of_an_eight_agent_swarm(snap_compare, make_app) -> None:
         await wait_until(pilot, lambda: table.row_count == 8)
         table.move_cursor(row=2)
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await wait_for_text(pilot, "following agent-2", "agent-2 step 2: reading the page.")
+        await wait_for_text(pilot, "conflicts 1")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
 
@@ -124,7 +132,8 @@ def test_help_on_a_45_row_terminal_in_plan_mode(snap_compare, make_app, repo) ->
         await pilot.press("shift+tab", "shift+tab")
         await type_text(pilot, "/help")
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await wait_for_text(pilot, "/review FILE", "? / f1", " plan ")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(140, 45), run_before=run_before)
 
@@ -136,8 +145,9 @@ def test_dashboard_at_sixty_columns(snap_compare, make_app) -> None:
         await _still_cursor(pilot)
         swarm.play(app.session.bus, 6, {2: "success"})
         table = (await wait_for_screen(pilot, DashboardScreen, AgentTable)).query_one(AgentTable)
-        await wait_until(pilot, lambda: table.row_count == 6)
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: table.row_count == 6 and not len(app._buffer))
+        await wait_for_text(pilot, "agent-2  success", "agent-5")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(60, 30), run_before=run_before)
 
@@ -156,6 +166,7 @@ def test_dashboard_of_a_stopped_swarm(snap_compare, make_app) -> None:
             emit(event)
         table = (await wait_for_screen(pilot, DashboardScreen, AgentTable)).query_one(AgentTable)
         await wait_until(pilot, lambda: table.row_count == 6 and not len(app._buffer))
+        await wait_for_text(pilot, "agent-0  success", "agent-5")
         app.note_swarm_stopped()  # what a cancelled turn does (Ctrl+C mid-swarm)
         await pilot.pause()
 

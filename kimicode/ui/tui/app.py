@@ -10,6 +10,7 @@ A turn runs in an exclusive worker; Ctrl+C cancels that worker, not the app.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
 
 FLUSH_INTERVAL = 0.05
 QUIT_WINDOW_S = 1.5
+QUIT_WAIT_S = 30.0
+"""How long quitting waits for a cancelled turn to end."""
 MODES = ("default", "accept-edits", "plan", "yolo")
 """Shift+Tab cycles through these, in this order."""
 
@@ -99,7 +102,7 @@ class KimicodeApp(App[int]):
         self._turn: Worker[None] | None = None
         self.turn_started: float | None = None
         """Wall time the last prompt was sent (what `/undo` calls "the current turn")."""
-        self._last_interrupt = 0.0
+        self.last_interrupt = 0.0
         self._approval_lock = asyncio.Lock()
         self._flush_lock = asyncio.Lock()
         self._unsubscribe: Callable[[], None] | None = None
@@ -339,7 +342,7 @@ class KimicodeApp(App[int]):
             case "scroll_down":
                 chat.scroll_page_down()
             case "quit":
-                self.action_quit_cleanly()
+                await self.action_quit_cleanly()
             case "keys_help":
                 await slash.keys_help(self)
             case "edit_in_editor":
@@ -357,25 +360,32 @@ class KimicodeApp(App[int]):
         if not self.busy:
             return False
         assert self._turn is not None
+        # One cancel: the swarm cancels its agents itself and waits while each one commits
+        # its work; a second cancel on top would cut that short and lose it.
         self._turn.cancel()
-        self.session.cancel_agents(None)
         return True
 
-    def action_interrupt(self) -> None:
+    async def action_interrupt(self) -> None:
         now = time.monotonic()
-        recent = now - self._last_interrupt < QUIT_WINDOW_S
-        self._last_interrupt = now
+        recent = now - self.last_interrupt < QUIT_WINDOW_S
+        self.last_interrupt = now
         if not recent and self.cancel_turn():
             self.notify("turn cancelled; ctrl+c again to quit")
         elif recent:
-            self.action_quit_cleanly()
+            await self.action_quit_cleanly()
         else:
             self.notify("press ctrl+c again to quit")
 
-    def action_quit_cleanly(self) -> None:
-        if self._turn is not None and self._turn.is_running:
-            self.session.cancel_agents(None)
-            self._turn.cancel()
+    async def action_quit_cleanly(self) -> None:
+        """Quit; a running turn is cancelled first and given time to end (a swarm's agents
+        commit their work to their branches as they stop)."""
+        turn = self._turn
+        if turn is not None and turn.is_running:
+            turn.cancel()
+        if turn is not None and turn.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            self.status_bar.busy = "stopping"
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(turn.wait(), QUIT_WAIT_S)
         self.exit(0)
 
     async def on_unmount(self) -> None:

@@ -261,8 +261,8 @@ async def _cost(app: KimicodeApp, _: str) -> None:
     await app.add_to_chat(Markdown(text, classes="help"))
 
 
-def _exit(app: KimicodeApp, _: str) -> None:
-    app.action_quit_cleanly()
+async def _exit(app: KimicodeApp, _: str) -> None:
+    await app.action_quit_cleanly()
 
 
 HANDLERS = {

@@ -40,6 +40,8 @@ class DashboardScreen(Screen[None]):
         self.state = state
         self.cancel = cancel
         self.clock = clock
+        self._ready = False
+        """Its widgets are mounted: it is `app.screen` a little before that."""
 
     def compose(self) -> ComposeResult:
         yield SwarmSummary()
@@ -48,6 +50,7 @@ class DashboardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._ready = True
         self.full_refresh()
 
     def on_screen_resume(self) -> None:
@@ -61,6 +64,8 @@ class DashboardScreen(Screen[None]):
 
     def refresh_from(self, changed: set[str]) -> None:
         """Redraw the summary, the changed rows, and the followed transcript."""
+        if not self._ready:
+            return  # on_mount draws everything
         self.query_one(SwarmSummary).show(self.state)
         table = self.query_one(AgentTable)
         # rows not shown yet join too, so they are added in plan order, whichever changed first
@@ -73,6 +78,8 @@ class DashboardScreen(Screen[None]):
 
     def tick(self) -> None:
         """Once a second: elapsed times of running agents move on."""
+        if not self._ready:
+            return
         running = {a.name for a in self.state.agents.values() if a.status == "running"}
         if running:
             self.query_one(AgentTable).sync([self.state.agents[n] for n in running], self.clock())
