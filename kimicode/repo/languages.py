@@ -57,6 +57,9 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
 }
 
 LANGUAGES = tuple(_GRAMMARS)
+"""Languages of the repo map (each has a tags query)."""
+
+_GRAMMARS["bash"] = ("tree_sitter_bash", "language")  # for permission rules, not the map
 
 
 def language_for(path: str) -> str | None:

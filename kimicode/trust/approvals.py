@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kimicode.tools.base import ApprovalDecision, ApprovalRequest, Approver
 from kimicode.trust.rules import READ_ONLY_TOOLS, Decision, PermissionRules
-from kimicode.trust.shell_parse import split_commands
+from kimicode.trust.shell_parse import analyse, split_commands
 
 Ask = Callable[[ApprovalRequest], Awaitable[ApprovalDecision]]
 
@@ -73,7 +73,8 @@ class SessionApprovals:
         """True when every command (or the path) of the call starts with a remembered prefix.
 
         For `run_shell` each simple command of a compound one must be covered, so
-        approving `npm test` does not approve `npm test && curl ... | sh`.
+        approving `npm test` does not approve `npm test && curl ... | sh`; a command
+        the parser cannot see through is never covered by a prefix.
         """
         prefixes = self._prefixes.get(request.tool)
         if not prefixes:
@@ -81,8 +82,13 @@ class SessionApprovals:
         if "" in prefixes:
             return True
         if request.tool == "run_shell":
-            parts = split_commands(str(request.arguments.get("command", "")))
-            return bool(parts) and all(_starts_with_any(p, prefixes) for p in parts)
+            view = analyse(str(request.arguments.get("command", "")))
+            parts = view.texts()
+            return (
+                not view.unseen
+                and bool(parts)
+                and all(_starts_with_any(p, prefixes) for p in parts)
+            )
         first = next((v for v in request.arguments.values() if isinstance(v, str)), None)
         return first is not None and _starts_with_any(" ".join(first.split()), prefixes)
 
@@ -107,6 +113,15 @@ def denial_reason(request: ApprovalRequest, decision: Decision) -> str:
 
 def print_mode_ask_reason(request: ApprovalRequest, decision: Decision) -> str:
     why = decision.describe() if decision.rule else "not allowed by [permissions] allow"
+    if request.tool == "run_shell" and (
+        decision.source == "unseen" or analyse(str(request.arguments.get("command", ""))).unseen
+    ):
+        return (
+            f"{_call_text(request)} needs approval ({why}), and no one can approve in "
+            "print mode. No allow rule covers a command kimicode cannot see through: "
+            "write it so every program it runs is named plainly (no computed program "
+            "names, no script piped into a shell, no eval of a variable)."
+        )
     return (
         f"{_call_text(request)} needs approval ({why}), and no one can approve in "
         "print mode. The user must allow it: run with --yolo, or add an allow rule "

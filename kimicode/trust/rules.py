@@ -6,8 +6,13 @@ The spec is matched against what the call would touch:
 - `run_shell(npm test*)`: the command, `*` spanning spaces; a trailing `:*`
   (`git push:*`) means the command or the command followed by arguments.
   Deny and ask rules are also matched against every simple command inside a
-  compound one (`a && b`, `$(...)`, `sh -c '...'`), and an allow rule covers a
-  compound command only when it covers each of its parts.
+  compound one (`a && b`, `$(...)`, `sh -c '...'`, `xargs rm`; see
+  `shell_parse`), and an allow rule covers a compound command only when it
+  covers each of its parts. A command the parser cannot see through (it does
+  not parse, its program is computed, a shell reads commands from a pipe) is
+  never allowed by an allow rule, and asks, in yolo mode too, when a deny rule
+  could apply to what it hides; so does a command with a computed word (`git
+  $x`, `xargs git`) that a deny or ask rule could match once it is filled in.
 - `write_file(src/**)`, `read_file(~/secrets/**)`: the path arguments, made
   absolute, `..` collapsed, symlinks resolved and case folded where the
   filesystem folds case, then matched both relative to the root and as an
@@ -38,7 +43,8 @@ from kimicode.config import PermissionSettings
 from kimicode.errors import UsageError
 from kimicode.globs import glob_match
 from kimicode.tools.beneath import NotBeneath, settled_realpath
-from kimicode.trust.shell_parse import split_commands
+from kimicode.trust.shell_parse import ShellView, analyse
+from kimicode.trust.shell_rules import hidden_from
 
 Verdict = Literal["deny", "ask", "allow"]
 Mode = Literal["default", "accept-edits", "plan", "yolo"]
@@ -85,11 +91,11 @@ class Decision:
     verdict: Verdict
     rule: str | None = None
     """The rule text that decided, or None when the mode's default did."""
-    source: Literal["deny", "ask", "allow", "mode", "built-in"] = "mode"
+    source: Literal["deny", "ask", "allow", "mode", "built-in", "unseen"] = "mode"
     reason: str = ""
 
     def describe(self) -> str:
-        if self.rule is None:
+        if self.rule is None or self.source == "unseen":
             return self.reason or f"{self.verdict} by the permission mode"
         where = "built in" if self.source == "built-in" else f"[permissions] {self.source}"
         return f"{self.verdict} by rule `{self.rule}` ({where})"
@@ -129,7 +135,15 @@ class PermissionRules:
                     return Decision(verdict, rule.text, verdict)
                 if _reads_as_read_file(rule, tool) and call.any_path_matches(rule.spec or ""):
                     return Decision(verdict, rule.text, verdict)
+            named = [(r.text, r.spec) for r in self.lists[verdict] if r.names(tool)]
+            hidden = hidden_from(call.view, named) if call.view is not None else None
+            if hidden is not None:
+                return Decision(
+                    "ask", hidden[0], "unseen" if verdict == "deny" else "ask", hidden[1]
+                )
         allow = [r for r in self.lists["allow"] if r.names(tool)]
+        if call.view is not None and call.view.unseen:
+            return None
         if allow and call.all_parts_match([r.spec for r in allow]):
             text = next((r.text for r in allow if call.any_part_matches(r.spec)), allow[0].text)
             return Decision("allow", text, "allow")
@@ -146,7 +160,8 @@ class PermissionRules:
     ) -> Decision:
         """The final answer for one call: rules first, then the mode's default.
 
-        Deny rules win in every mode, yolo included. Plan mode refuses anything
+        Deny rules win in every mode, yolo included, and so does the "ask" for a
+        command that may hide what a deny rule names. Plan mode refuses anything
         not read-only whatever the allow list says.
         """
         if mode not in MODES:
@@ -157,6 +172,8 @@ class PermissionRules:
             return found
         if not tool_allowed_in_mode(tool, read_only, mode):
             return Decision("deny", None, "mode", f"{tool} is not available in plan mode")
+        if found and found.source == "unseen":
+            return found
         if mode == "yolo":
             if found and found.verdict == "allow":
                 return found
@@ -273,10 +290,12 @@ class _Call:
         self.shell = tool == "run_shell"
         self.paths: list[tuple[str, ...]] = []
         self.text: str | None = None
+        self.view: ShellView | None = None
         if self.shell:
             command = str(arguments.get("command", ""))
             self.whole = [command.strip(), " ".join(command.split())]
-            self.parts = split_commands(command) or [""]
+            self.view = analyse(command)
+            self.parts = self.view.texts() or [""]
         else:
             self.paths = [_normalise(v, root, fold) for v in _path_values(arguments)]
             self.text = _url_host(arguments) if tool == "fetch_url" else _first_string(arguments)

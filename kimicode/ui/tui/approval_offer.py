@@ -1,8 +1,9 @@
 """What "always allow" the approval modal offers for a shell command.
 
 A prefix (`pytest`, `git status`) for one plain command; never for a compound command
-(`rm -rf build && echo removed` would have offered `rm`) or a destructive one, where
-only that exact command is remembered for the session.
+(`rm -rf build && echo removed` would have offered `rm`), a destructive one, or one
+with a part only known when it runs (`rm $x`), where only that exact command is
+remembered for the session (so too for one the parser cannot see through).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kimicode.trust.approvals import suggest_prefix
-from kimicode.trust.shell_parse import split_commands
+from kimicode.trust.shell_parse import analyse
 
 DESTRUCTIVE = {
     "rm", "rmdir", "dd", "shred", "truncate", "mkfs", "wipefs", "kill", "killall", "pkill",
@@ -28,10 +29,12 @@ class Offer:
 
 
 def offer_for(command: str) -> Offer | None:
-    parts = split_commands(command)
+    view = analyse(command)
+    parts = view.texts()
     if not parts:
         return None
-    if len(parts) > 1 or _destructive(parts[0]) or _destructive(command):  # sudo, env …
+    hidden = bool(view.unseen) or any(c.computed for c in view.commands)
+    if len(parts) > 1 or hidden or _destructive(parts[0]) or _destructive(command):
         return Offer(" ".join(command.split()), exact=True)
     prefix = suggest_prefix(command)
     return Offer(prefix, exact=False) if prefix else None
