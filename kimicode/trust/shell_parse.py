@@ -95,7 +95,10 @@ class ShellView:
 def analyse(command: str) -> ShellView:
     """The simple commands in `command`, nested ones included (cached: rules ask often)."""
     walker = _Walker()
-    walker.program(command, 0, None)
+    try:
+        walker.program(command, 0, None)
+    except RecursionError:  # `$($($(...)))` thousands deep: a blind spot, not a crash
+        walker.unseen.append("it nests too deeply to follow")
     return ShellView(tuple(walker.commands), tuple(dict.fromkeys(walker.unseen)))
 
 
@@ -112,7 +115,7 @@ class _Walker:
     def program(self, text: str, depth: int, stdin: str | None) -> None:
         """Parse `text` as a script and walk it; `stdin` is what it reads, None if unknown."""
         if depth > MAX_DEPTH:
-            self.unseen.append("it nests scripts too deeply to follow")
+            self.unseen.append("it nests too deeply to follow")
             return
         from tree_sitter import Parser
 
@@ -174,7 +177,7 @@ class _Walker:
             return
         head, known = words[0]
         if not known:
-            self.unseen.append(f"the program it runs is computed ({head})")
+            self.unseen.append(f"the program it runs is computed ({_short(head)})")
             self._record(words)
             return
         name = os.path.basename(head)
@@ -355,6 +358,10 @@ def _word(node: Node) -> Word:
 def _concat(nodes: list[Node]) -> Word:
     parts = [_word(n) for n in nodes]
     return "".join(v for v, _ in parts), all(fixed for _, fixed in parts)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _text(node: Node) -> str:

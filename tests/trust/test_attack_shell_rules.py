@@ -252,3 +252,13 @@ def test_denied_compound_commands_are_refused_by_the_real_binary(
         assert "run_shell(rm*)" in result, (command, result)
     assert (repo / "keep.txt").read_text() == "precious\n"
     assert (repo / "seen.txt").read_text() == "visible\n"  # the shell itself still runs
+
+
+def test_a_command_nested_thousands_deep_asks_instead_of_crashing(tmp_path: Path) -> None:
+    r = rules(tmp_path, allow=["run_shell"], deny=["run_shell(git push*)"])
+    for command in (
+        "echo " + "$(" * 5000 + "git push" + ")" * 5000,
+        "true && " * 20000 + "git push",
+        "(" * 3000 + "git push" + ")" * 3000,
+    ):
+        assert verdict(r, command, tmp_path) in ("ask", "deny")
