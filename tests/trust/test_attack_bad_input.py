@@ -69,6 +69,20 @@ def test_a_nul_byte_in_a_path_is_a_tool_error_and_the_run_goes_on(
 
 
 @pytest.mark.timeout(240)
+def test_a_newline_in_an_owned_file_name_is_merged_not_lost(repo: Path, replay, kimicode) -> None:
+    name = "docs/two\nlines.md"
+    writes = [turn(tool_calls=[call("write_file", path=name, content="kept\n")]), turn("Wrote.")]
+    server = replay(script(orchestrator([task("a1", name)]), sub_agent("a1", writes)))
+    res = kimicode(
+        "-p", "Split the work", "--swarm", "--yolo", "--output-format", "json",
+        cwd=repo, server=server,
+    )  # fmt: skip
+    assert res.code == 0, res
+    (agent,) = res.json()["agents"]
+    assert agent["merged"] is True and agent["files"] == [name]
+    assert (repo / name).read_text() == "kept\n"  # the edit the result reports is there
+
+
 def test_edit_with_a_missing_old_string_on_a_50_mb_one_line_file_answers(
     repo: Path, replay, kimicode
 ) -> None:
