@@ -23,7 +23,7 @@ from ray_cluster import Cluster
 from swarm_helpers import git
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from helpers import alive_with, call, script, turn
+from helpers import alive_with, call, requests_of, script, turn
 
 from kimicode.replay.server import ReplayServer
 
@@ -132,10 +132,21 @@ def test_agents_run_on_the_worker_node_and_merge_here(
     cluster: Cluster, project: Path, replay
 ) -> None:
     configure(project, cluster)
+    # the project's instructions, kept out of git: only the driver can read them
+    (project / "AGENTS.md").write_text("Write British spelling: colour.\n")
+    with (project / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write("AGENTS.md\n")
     names = ["alpha", "beta", "gamma"]
     server = replay(swarm_script(names))
     proc = run_cli(project, server, "--output-format", "stream-json", "Split the work")
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    for name in names:
+        mine = [
+            b
+            for b in requests_of(server)
+            if b["messages"][1]["content"].startswith(f"Task {name}:")
+        ]
+        assert mine and all("British spelling" in b["messages"][0]["content"] for b in mine)
     stream = events(proc.stdout)
     spawned = {e["name"]: e for e in stream if e["type"] == "agent_spawned"}
     assert set(spawned) == set(names)
