@@ -99,3 +99,22 @@ async def test_an_at_mention_attaches_the_file_and_a_missing_one_warns(replay, m
     content = user["content"] if isinstance(user["content"], str) else user["content"][0]["text"]
     assert content.startswith("explain @cli.py and @missing.py\n\nAttached files:")
     assert '<file path="cli.py">\nimport argparse' in content
+
+
+async def test_a_large_mentioned_file_is_cut_at_the_cap_and_says_so(replay, make_app, repo) -> None:
+    from kimicode.ui.tui.mentions import MAX_CHARS
+
+    (repo / "big.txt").write_text(("y" * 99 + "\n") * 500)  # 50,000 characters
+    server = replay({"conversations": [{"match": "summarise", "turns": [{"content": "ok"}]}]})
+    app = make_app(server)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await type_text(pilot, "summarise @big.txt")
+        await pilot.press("escape")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.query(AssistantReply)) and not app.busy)
+        prompt = app.query_one(UserPrompt).render().plain
+    assert "📎 big.txt · 500 lines · cut" in prompt
+    [user] = [m for m in server.requests[0]["body"]["messages"] if m["role"] == "user"]
+    content = user["content"] if isinstance(user["content"], str) else user["content"][0]["text"]
+    assert f'<file path="big.txt" (first {MAX_CHARS:,} of 50,000 characters)>' in content
+    assert len(content) < MAX_CHARS + 500

@@ -74,6 +74,7 @@ async def test_dashboard_opens_on_a_swarm_and_follows_one_agent_live(make_app) -
 
         await pilot.press("escape")
         assert not isinstance(app.screen, DashboardScreen)
+        await wait_for_text(pilot, "swarm finished: 7/8 merged, 1 failed, 1 conflict;")
 
 
 async def test_the_dashboard_fits_sixty_columns(make_app) -> None:

@@ -140,6 +140,8 @@ async def test_keys_welcome_ctrl_d_and_the_context_left(replay, make_app) -> Non
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: bool(app.query(HelpPanel)))
         assert "shift+tab" in screen_text(app) and app.query_one(PromptInput).text == ""
+        await pilot.press("f1")  # the same keys, from anywhere in the prompt
+        await wait_until(pilot, lambda: len(app.query(HelpPanel)) == 2)
         await type_text(pilot, "hi")
         await pilot.press("enter")
         await wait_until(pilot, lambda: replies(app) == ["hey"] and not app.busy)

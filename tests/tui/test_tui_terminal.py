@@ -1,7 +1,8 @@
 """The real binary in a real terminal (tmux at 140x45): the inputs that used to crash it.
 
 A shell command full of brackets in the approval modal, then Ctrl+C with the modal up
-and `y`: the app stays up, and only a double Ctrl+C ends it, with exit code 0.
+and `y`: the app stays up, and only a double Ctrl+C ends it, with exit code 0 and a
+line saying how to continue the session.
 """
 
 from __future__ import annotations
@@ -107,3 +108,10 @@ def test_brackets_and_ctrl_c_with_the_modal_up_do_not_end_the_app(terminal) -> N
     while not exit_file.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert exit_file.read_text().strip() == "0"
+    # on exit, one line: the session and the command that continues it
+    shown = term.wait_for(lambda s: "continue it with" in s, "the exit line")
+    [line] = [line for line in shown.splitlines() if "continue it with" in line]
+    session_id = line.split()[1]
+    assert (
+        line.strip() == f"session {session_id} · continue it with: kimicode --resume {session_id}"
+    )
