@@ -214,4 +214,9 @@ async def test_a_large_paste_is_a_chip_that_expands_and_is_sent_whole(replay, ma
         await type_text(pilot, " fail?")
         await pilot.press("enter")
         await wait_until(pilot, lambda: replies(app) == ["ok"] and not app.busy)
+        # the transcript shows its head and how much more there is; a click shows it all
+        shown = await wait_for_text(pilot, "… 293 more lines (click to show them)")
+        assert "line 7: Traceback" in shown and "line 8: Traceback" not in shown
+        await pilot.click(UserPrompt)
+        await wait_for_text(pilot, "line 299: Traceback [x=1 entry", "click to hide them")
     assert user_messages(server.requests[0])[-1] == f"why does {log} fail?"
