@@ -191,17 +191,22 @@ def test_undo_asks_first_and_lists_the_files(snap_compare, replay, make_app) -> 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
 
 
+async def _paste_a_log(pilot) -> None:
+    """Type a question and paste a 300-line log after it, as a terminal sends a paste."""
+    from textual import events
+
+    await _still_cursor(pilot)
+    await type_text(pilot, "why does this fail? ")
+    pilot.app.post_message(events.Paste("".join(f"log line {i}\n" for i in range(300))))
+    prompt = pilot.app.query_one(PromptInput)
+    await wait_until(pilot, lambda: "[pasted" in prompt.text)
+
+
 def test_a_large_paste_is_a_chip_in_the_prompt(snap_compare, make_app) -> None:
     app = make_app()
 
     async def run_before(pilot) -> None:
-        from textual import events
-
-        await _still_cursor(pilot)
-        await type_text(pilot, "why does this fail? ")
-        app.post_message(events.Paste("".join(f"log line {i}\n" for i in range(300))))
-        prompt = app.query_one(PromptInput)
-        await wait_until(pilot, lambda: "[pasted" in prompt.text)
+        await _paste_a_log(pilot)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 12), run_before=run_before)
@@ -211,13 +216,7 @@ def test_a_long_pasted_prompt_is_collapsed_in_the_chat(snap_compare, replay, mak
     app = make_app(replay({"conversations": [{"match": "^why", "turns": [{"content": "ok"}]}]}))
 
     async def run_before(pilot) -> None:
-        from textual import events
-
-        await _still_cursor(pilot)
-        await type_text(pilot, "why does this fail? ")
-        app.post_message(events.Paste("".join(f"log line {i}\n" for i in range(300))))
-        prompt = app.query_one(PromptInput)
-        await wait_until(pilot, lambda: "[pasted" in prompt.text)
+        await _paste_a_log(pilot)
         await pilot.press("enter")
         await wait_for_text(pilot, "more lines (click to show them)", "ok")
         await wait_until(pilot, lambda: not app.busy)
