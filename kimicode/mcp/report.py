@@ -1,7 +1,8 @@
 """`kimicode mcp list`: every configured server, where from, and what it offers.
 
-Each server is started (all at once, each under a short timeout), asked for
-its tools and closed again, so the report shows what a session would get.
+Each server is started (all at once, under the timeout a session gives it),
+asked for its tools and closed again, so the report shows what a session would
+get: a slow machine does not make the list fail where a session would connect.
 """
 
 from __future__ import annotations
@@ -9,13 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from kimicode.mcp.config import McpConfig, load_mcp_config, project_mcp_path, user_mcp_path
-from kimicode.mcp.manager import McpManager
-
-LIST_TIMEOUT = 15.0
+from kimicode.mcp.manager import START_TIMEOUT, McpManager
 
 
 async def mcp_list_report(
-    project_dir: Path, *, server_timeout: float = LIST_TIMEOUT, config: McpConfig | None = None
+    project_dir: Path, *, server_timeout: float = START_TIMEOUT, config: McpConfig | None = None
 ) -> tuple[str, int]:
     """Printable text (rich markup) and the exit code: 0 all connect, 1 one fails, 2 bad config."""
     from rich.markup import escape
