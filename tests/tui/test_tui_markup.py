@@ -122,7 +122,8 @@ async def test_every_widget_shows_hostile_text_literally(text: str) -> None:
         assert f"summary {text}" in shown
 
 
-SHELL_TITLE = 'echo "[x=1 y" [/] [b] [link=https://e.x]'
+SHELL_TITLE = 'echo "[x=1 y" "[/]" "[b]" "[link=https://e.x]"'
+"""Quoted, so no word is a glob: the modal offers a prefix, `echo [x=1`, as its button."""
 HOSTILE_SESSION = {
     "conversations": [
         {
@@ -148,7 +149,7 @@ async def test_a_session_full_of_brackets_keeps_running(replay, make_app) -> Non
         await wait_until(pilot, lambda: not app.busy)
         shown = await wait_for_text(pilot, "Done: [x=1 y [/] [b]bold?")
         assert "hostile [x=1 [/] [b]" in shown
-        assert '✓ run_shell echo "[x=1 y" [/] [b] [link=https://e.x]' in shown
+        assert f"✓ run_shell {SHELL_TITLE}" in shown
         assert "Done: [x=1 y [/] [b]bold?" in shown
         # a swarm whose plan the model wrote: names and prompts with brackets
         prompt = "Use agents=20 lat=1.0 [x=1 on [/] this"
