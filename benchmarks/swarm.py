@@ -1,7 +1,7 @@
 """Swarm speedup, memory and client CPU against a replay model with real latency.
 
 Each model call takes 300 ms (15 SSE chunks, 20 ms apart: 50 chunks a second per
-agent); each sub-agent makes 6 model calls and 5 tool calls. For N = 1, 8, 32, 100
+agent); each sub-agent makes 6 model calls and 5 tool calls. For N = 1, 8, 32, 100, 300
 the same N tasks run with `--max-agents N` and with `--max-agents 1`, each in a
 fresh process against a replay server in another process, in one run of this
 script. The model client is built (the openai import, ~0.4 s once per process)
@@ -9,11 +9,16 @@ before the clock starts, in both configurations. Reported: whole-run wall times
 and their ratio ("run x"), the ratio of the swarm phase alone (spawn_agents,
 without the orchestrator's own turns: "swarm x"), the swarm's own figure (sum
 of agent times over the phase's wall), critical vs total steps, peak RSS, and
-the client's CPU share (CPU seconds / wall).
-Targets: speedup >= 7x (N=8), 25x (N=32), 60x (N=100); peak RSS at N=100
-under 600 MB; client CPU under half a core.
+the harness's cost per agent in the parallel run: CPU seconds of kimicode and
+every git process it started (`RUSAGE_CHILDREN`; the replay server is not
+reaped until after, so it is not counted), and git processes started (every
+`subprocess.Popen` of git in the process, asyncio's included, is counted).
+Targets: run x >= 7 (N=8), 25 (N=32), 50 (N=100), 100 (N=300); peak RSS at
+N=300 under 600 MB.
 
-Usage: python benchmarks/swarm.py [--sizes 1,8,32,100] [--django]
+Usage: python benchmarks/swarm.py [--sizes 1,8,32,100,300] [--no-serial 300] [--django]
+  --no-serial N,...  skip the serial run at those sizes (it takes N x 2 s)
+  --git-detail       print git processes per subcommand for the largest N
   --django also runs benchmarks/swarm_setup.py (setup + merge cost per agent on
   Django's source).
 """
@@ -86,6 +91,46 @@ def make_repo(root: Path) -> None:
         subprocess.run(["git", *args], cwd=root, check=True, env=env, capture_output=True)
 
 
+class GitCounter:
+    """Counts git processes started by this process, by subcommand."""
+
+    def __init__(self) -> None:
+        self.by_command: dict[str, int] = {}
+
+    def install(self) -> None:
+        original = subprocess.Popen.__init__
+        counts = self.by_command
+
+        def counting(popen, args, *a, **kw):
+            argv = [args] if isinstance(args, str | bytes) else list(args)
+            if argv and os.path.basename(str(argv[0])) == "git":
+                sub = _subcommand([str(x) for x in argv[1:]])
+                counts[sub] = counts.get(sub, 0) + 1
+            original(popen, args, *a, **kw)
+
+        subprocess.Popen.__init__ = counting  # type: ignore[method-assign]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_command.values())
+
+
+def _subcommand(args: list[str]) -> str:
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in ("-c", "-C") else 1
+    if i >= len(args):
+        return "?"
+    if args[i] == "config" and "--list" in args:
+        return "config --list"
+    return args[i]
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def one_run(root: Path, url: str, max_agents: int) -> dict:
     from kimicode import events as ev
     from kimicode.config import load_settings
@@ -109,11 +154,13 @@ async def one_run(root: Path, url: str, max_agents: int) -> dict:
     session.model.prepare()  # the openai import, once per process: not part of what is compared
     finished: list[ev.SwarmFinished] = []
     session.bus.subscribe(lambda e: finished.append(e) if isinstance(e, ev.SwarmFinished) else None)
-    cpu0 = time.process_time()
+    counter = GitCounter()
+    counter.install()
+    cpu0, kids0 = time.process_time(), children_cpu()
     start = time.perf_counter()
     outcome = await session.run("Run the benchmark tasks")
     wall = time.perf_counter() - start
-    cpu = time.process_time() - cpu0
+    cpu, kids = time.process_time() - cpu0, children_cpu() - kids0
     await session.aclose()
     result = session.result_event(outcome)
     assert result.status == "success", result.error
@@ -126,6 +173,9 @@ async def one_run(root: Path, url: str, max_agents: int) -> dict:
         "swarm_speedup": s.speedup,
         "critical": result.critical_steps,
         "total": result.steps,
+        "git_cpu": kids,
+        "git_procs": counter.total,
+        "git_detail": counter.by_command,
     }
 
 
@@ -168,7 +218,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="1,8,32,100")
+    parser.add_argument("--sizes", default="1,8,32,100,300")
+    parser.add_argument("--no-serial", default="", help="sizes to run in parallel only")
+    parser.add_argument("--git-detail", action="store_true")
     parser.add_argument("--django", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     opts = parser.parse_args()
@@ -177,20 +229,32 @@ def main() -> None:
         child(n, m)
         return
     sizes = [int(x) for x in opts.sizes.split(",")]
+    no_serial = {int(x) for x in opts.no_serial.split(",") if x}
     print(
         f"{'N':>4} {'serial s':>9} {'parallel s':>11} {'run x':>7} {'swarm x':>8} "
-        f"{'agent/wall':>11} {'crit/total':>11} {'RSS MB':>7} {'CPU cores':>10}"
+        f"{'agent/wall':>11} {'crit/total':>11} {'RSS MB':>7} {'CPU s/agent':>12} "
+        f"{'of it git':>10} {'git procs/agent':>16}"
     )
+    par: dict = {}
     for n in sizes:
         par = measure(n, n)
-        ser = measure(n, 1) if n > 1 else par
+        ser = measure(n, 1) if n > 1 and n not in no_serial else None
+        if n == 1:
+            ser = par
+        run_x = f"{ser['wall'] / par['wall']:>6.1f}x" if ser else f"{'-':>7}"
+        swarm_x = f"{ser['swarm_wall'] / par['swarm_wall']:>7.1f}x" if ser else f"{'-':>8}"
+        serial_s = f"{ser['wall']:>9.1f}" if ser else f"{'-':>9}"
+        cpu_agent = (par["cpu"] + par["git_cpu"]) / n
         print(
-            f"{n:>4} {ser['wall']:>9.1f} {par['wall']:>11.2f} {ser['wall'] / par['wall']:>6.1f}x "
-            f"{ser['swarm_wall'] / par['swarm_wall']:>7.1f}x {par['swarm_speedup']:>10.1f}x "
-            f"{par['critical']:>5}/{par['total']:<5} {par['rss_mb']:>7.0f} "
-            f"{par['cpu'] / par['wall']:>10.2f}",
+            f"{n:>4} {serial_s} {par['wall']:>11.2f} {run_x} {swarm_x} "
+            f"{par['swarm_speedup']:>10.1f}x {par['critical']:>5}/{par['total']:<5} "
+            f"{par['rss_mb']:>7.0f} {cpu_agent:>12.3f} {par['git_cpu'] / n:>10.3f} "
+            f"{par['git_procs'] / n:>16.2f}",
             flush=True,
         )
+    if opts.git_detail and par:
+        detail = sorted(par["git_detail"].items(), key=lambda kv: -kv[1])
+        print(f"git processes at N={sizes[-1]}: " + ", ".join(f"{k} {v}" for k, v in detail))
     if opts.django:
         subprocess.run([sys.executable, str(HERE / "swarm_setup.py")], check=False)
 
