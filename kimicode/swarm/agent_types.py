@@ -16,6 +16,15 @@ from kimicode.frontmatter import FrontMatterError, parse
 from kimicode.paths import config_dir
 
 READ_TOOLS = ("read_file", "grep", "glob", "view_image", "render_page", "fetch_url", "web_search")
+MODE_NAMES = {
+    "default": "default",
+    "accept-edits": "accept-edits",
+    "acceptEdits": "accept-edits",
+    "plan": "plan",
+    "yolo": "yolo",
+    "bypassPermissions": "yolo",
+}
+"""Permission modes a type may name: ours, and the spellings Claude Code's agent files use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +36,16 @@ class AgentType:
     tools: tuple[str, ...] | None = None
     """The tool names it may use; None: all of a sub-agent's tools."""
     model: str | None = None
+    """The model its sub-agents use instead of the swarm's (same endpoint)."""
     permission_mode: str | None = None
+    """One of `MODE_NAMES`' values; it can only narrow the session's mode, never widen it."""
     source: str = "built-in"
 
     @property
     def read_only(self) -> bool:
         """Its tools cannot write: tasks of this type own no files."""
+        if self.permission_mode == "plan":
+            return True
         return self.tools is not None and set(self.tools) <= set(READ_TOOLS)
 
 
@@ -89,12 +102,14 @@ def _read(path: Path) -> AgentType:
     for key, value in (("model", model), ("permission_mode", mode)):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"`{key}` must be a string")
+    if mode is not None and mode not in MODE_NAMES:
+        raise ValueError(f"`permission_mode` {mode!r} is not one of {', '.join(MODE_NAMES)}")
     return AgentType(
         name.strip(),
         " ".join(description.split()),
         doc.body.strip(),
         tuple(tools) if tools is not None else None,
-        model,
-        mode,
+        model.strip() if model and model.strip() else None,
+        MODE_NAMES[mode] if mode is not None else None,
         str(path),
     )

@@ -30,10 +30,11 @@ from kimicode.swarm import manifest
 from kimicode.swarm.agent_types import AgentType
 from kimicode.swarm.commit import AgentCommit, commit_agent_work
 from kimicode.swarm.gitops import resolve_commit
-from kimicode.swarm.readonly import SnapshotWorkspace, SourceLog, read_only_tools, refusing
+from kimicode.swarm.readonly import SnapshotWorkspace, SourceLog, read_only_tools
 from kimicode.swarm.resume import Resumed, Transcript, reopen_worktree, transcript_path
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.tasks import TaskSpec
+from kimicode.swarm.typed import apply_type
 from kimicode.swarm.uninterruptible import uninterruptible
 from kimicode.swarm.workspace import SparseWorkspace
 from kimicode.swarm.worktrees import AgentWorktree, create_worktree
@@ -137,11 +138,12 @@ async def run_subagent(
     if env.instructions:  # the project's conventions bind sub-agents too
         system += "\n\n" + env.instructions
     kind = env.agent_types.get(task.type) if task.type else None
-    if kind is not None and kind.tools is not None:
-        allowed = [t for t in tools if t.name in kind.tools]
-        tools = (*allowed, *(refusing(t.name) for t in tools if t.name not in kind.tools))
-    if kind is not None and kind.prompt:
-        system += f"\n\n{kind.prompt}"
+    typed = apply_type(
+        kind, model=env.model, tools=tools, approve=env.approve, settings=env.settings
+    )
+    tools = typed.tools
+    if typed.prompt:
+        system += f"\n\n{typed.prompt}"
     if skills := skills_prompt(tools):
         system += f"\n\n{skills}"
     messages: list[Message] = [{"role": "system", "content": system}]
@@ -168,7 +170,7 @@ async def run_subagent(
         else SnapshotWorkspace(root, base.commit),
         settings=env.settings,
         emit=emit,
-        approve=env.approve,
+        approve=typed.approve,
         sandbox=env.sandbox,
         background=background,
     )
@@ -178,7 +180,7 @@ async def run_subagent(
         return await asyncio.shield(setup)
 
     agent = Agent(
-        env.model,
+        typed.model,
         ToolSet(tools),
         messages,
         services,

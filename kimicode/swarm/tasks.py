@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from itertools import combinations
+from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from kimicode.config import MAX_AGENTS
 from kimicode.errors import ToolError
@@ -44,21 +45,41 @@ FILES_FIELD = (
 )
 
 TYPE_FIELD = "An agent type from the list in this tool's description (default: coder)."
+MODE_FIELD = '"read": a read-only agent (the same as files: [], which may then be left out).'
+
+
+def _check_mode(spec: TaskSpec | ItemSpec, required: bool) -> None:
+    """`mode: "read"` owns no files; a write task names the files it owns."""
+    if spec.mode == "read" and spec.files:
+        raise ValueError(f'{spec.name}: a mode "read" task owns no files; drop `files`')
+    if spec.mode == "write" and not spec.files:
+        raise ValueError(f'{spec.name}: a mode "write" task needs the `files` it owns')
+    if required and spec.mode is None and "files" not in spec.model_fields_set:
+        raise ValueError(
+            f'{spec.name}: give the `files` it owns, or files: [] (or mode: "read") '
+            "for a read-only agent"
+        )
 
 
 class TaskSpec(BaseModel):
     name: str = Field(description=NAME_FIELD)
     prompt: str = Field(description="The whole task for the sub-agent; it sees nothing else.")
-    files: list[str] = Field(description=FILES_FIELD)
+    files: list[str] = Field(default_factory=list, description=FILES_FIELD)
     type: str | None = Field(None, description=TYPE_FIELD)
+    mode: Literal["read", "write"] | None = Field(None, description=MODE_FIELD)
 
     _name = field_validator("name")(_check_name)
     _files = field_validator("files")(_check_files)
 
+    @model_validator(mode="after")
+    def _mode(self) -> TaskSpec:
+        _check_mode(self, required=True)
+        return self
+
     @property
     def read_only(self) -> bool:
         """No files: the agent reads the base snapshot and reports; nothing to merge."""
-        return not self.files
+        return self.mode == "read" or not self.files
 
 
 class ItemSpec(BaseModel):
@@ -66,9 +87,15 @@ class ItemSpec(BaseModel):
     item: str = Field(description="What replaces {item} in the template for this agent.")
     files: list[str] = Field(default_factory=list, description=FILES_FIELD)
     type: str | None = Field(None, description=TYPE_FIELD)
+    mode: Literal["read", "write"] | None = Field(None, description=MODE_FIELD)
 
     _name = field_validator("name")(_check_name)
     _files = field_validator("files")(_check_files)
+
+    @model_validator(mode="after")
+    def _mode(self) -> ItemSpec:
+        _check_mode(self, required=False)
+        return self
 
 
 class ResumeSpec(BaseModel):
@@ -118,6 +145,7 @@ class SpawnParams(BaseModel):
                 prompt=self.template.replace("{name}", i.name).replace("{item}", i.item),
                 files=i.files,
                 type=i.type,
+                mode=i.mode,
             )
             for i in self.items
         ]

@@ -56,6 +56,41 @@ def interactive_approver(
     return approve
 
 
+def narrowed_approver(
+    inner: Approver,
+    rules: PermissionRules,
+    mode: str,
+    session_mode: str,
+    root: Path,
+    *,
+    why: str,
+    read_only_tools: Collection[str] = READ_ONLY_TOOLS,
+) -> Approver:
+    """`inner`, but never more permissive than `mode` (an agent type's): the stricter wins.
+
+    A call `mode` denies is denied. One `mode` would ask about while the session's
+    own mode allows it is denied too (the session's approver would not ask anyone);
+    every other call goes to `inner`, which applies the session's rules and asks.
+    """
+
+    async def approve(request: ApprovalRequest) -> ApprovalDecision:
+        decision = _evaluate(rules, mode, root, request, read_only_tools)
+        if decision.verdict == "deny":
+            return ApprovalDecision(False, denial_reason(request, decision))
+        if decision.verdict == "ask":
+            own = _evaluate(rules, session_mode, root, request, read_only_tools)
+            if own.verdict == "allow":
+                return ApprovalDecision(
+                    False,
+                    f"{_call_text(request)} needs approval in permission mode {mode} ({why}), "
+                    "so it is denied for this agent; choose a different approach or report "
+                    "what you need.",
+                )
+        return await inner(request)
+
+    return approve
+
+
 class SessionApprovals:
     """Answers a person gave for the rest of the session: `run_shell` + `npm test`."""
 

@@ -84,7 +84,12 @@ def test_read_only_fan_out_of_40_with_a_writer_and_sources(
             ],
         )
     )
-    tasks = [task(n) for n in readers] + [task("w", "docs/w.md")]
+    # half say `files: []`, half `mode: "read"` with no files at all: the same agent
+    tasks = [task(n) for n in readers[::2]]
+    tasks += [
+        {"name": n, "prompt": f"Task {n}: do your part.", "mode": "read"} for n in readers[1::2]
+    ]
+    tasks += [task("w", "docs/w.md")]
     server = replay(
         script(
             ("^Split", [turn(tool_calls=[call("spawn_agents", tasks=tasks)]), turn("Done.")]),
@@ -120,6 +125,7 @@ def test_read_only_fan_out_of_40_with_a_writer_and_sources(
     assert len(r01) == 2 and all("read-only" in str(m["content"]) for m in r01)
     report = _report(server)
     assert "## r07: success (read-only)" in report and "r07: cli.py prints a message." in report
+    assert "## r06: success (read-only)" in report
     assert f"r00: the release notes mention widgets.\n\nSources:\n- {page}" in report
     assert "w wrote docs/w.md." in report and "## w: success, merged" in report
     assert any(r["path"] == "/article" for r in site.requests)
@@ -260,7 +266,16 @@ def test_typed_agents_from_project_files_and_built_ins(repo: Path, replay, kimic
     agents.mkdir(parents=True)
     (agents / "reviewer.md").write_text(
         "---\nname: reviewer\ndescription: Reviews code for unsafe YAML loading.\n"
-        "tools: [read_file, grep]\n---\nYou are a strict reviewer. REVIEWER-MARK\n"
+        "tools: [read_file, grep]\nmodel: kimi-reviewer\n---\n"
+        "You are a strict reviewer. REVIEWER-MARK\n"
+    )
+    # Claude Code's spelling of a mode; narrower than the session's --yolo, so it applies
+    (agents / "careful.md").write_text(
+        "---\nname: careful\ndescription: Edits, but asks before shell commands.\n"
+        "permissionMode: default\n---\nBe careful.\n"
+    )
+    (agents / "planner.md").write_text(
+        "---\nname: planner\ndescription: Plans only.\npermission_mode: plan\n---\nPlan.\n"
     )
     (agents / "broken.md").write_text("---\nname: [unclosed\n---\nbody\n")
     (agents / "nodesc.md").write_text("---\nname: nodesc\n---\nbody\n")
@@ -268,9 +283,13 @@ def test_typed_agents_from_project_files_and_built_ins(repo: Path, replay, kimic
         {"name": "rev", "prompt": "Task rev: review.", "files": [], "type": "reviewer"},
         {"name": "exp", "prompt": "Task exp: explore.", "files": [], "type": "explore"},
         {"name": "cod", "prompt": "Task cod: code.", "files": ["c.md"], "type": "coder"},
+        {"name": "car", "prompt": "Task car: edit.", "files": ["car.md"], "type": "careful"},
     ]
     bad = [{"name": "x", "prompt": "Task x: go.", "files": [], "type": "nodesc"}]
-    wrong = [{"name": "y", "prompt": "Task y: go.", "files": ["y.md"], "type": "explore"}]
+    wrong = [
+        {"name": "y", "prompt": "Task y: go.", "files": ["y.md"], "type": "explore"},
+        {"name": "z", "prompt": "Task z: go.", "files": ["z.md"], "type": "planner"},
+    ]
     server = replay(
         script(
             (
@@ -288,6 +307,14 @@ def test_typed_agents_from_project_files_and_built_ins(repo: Path, replay, kimic
                 "cod",
                 [turn(tool_calls=[call("write_file", path="c.md", content="c\n")]), turn("cod.")],
             ),
+            sub_agent(
+                "car",
+                [
+                    turn(tool_calls=[call("run_shell", command="touch car-shell")]),
+                    turn(tool_calls=[call("write_file", path="car.md", content="car\n")]),
+                    turn("car."),
+                ],
+            ),
         )
     )
     res = kimicode("-p", "Split the review", "--swarm", "--yolo", cwd=repo, server=server)
@@ -300,14 +327,24 @@ def test_typed_agents_from_project_files_and_built_ins(repo: Path, replay, kimic
     assert "nodesc" not in menu and "broken" not in menu  # bad files are skipped
     results = [m["content"] for m in bodies[-1]["messages"] if m["role"] == "tool"]
     assert "unknown type 'nodesc'" in results[0]
-    assert "type explore is read-only" in results[1]
+    assert "type explore is read-only" in results[1] and "type planner is read-only" in results[1]
     rev = _sub_requests(server, "rev")[0]
     assert "REVIEWER-MARK" in rev["messages"][0]["content"]
     assert {t["function"]["name"] for t in rev["tools"]} == {"read_file", "grep"}
+    # the type's model is the one its agent asks; the others keep the session's
+    assert rev["model"] == "kimi-reviewer"
+    assert _sub_requests(server, "cod")[0]["model"] == bodies[0]["model"] != "kimi-reviewer"
     exp = {t["function"]["name"] for t in _sub_requests(server, "exp")[0]["tools"]}
     assert "read_file" in exp and not exp & {"write_file", "edit_file", "run_shell"}
     assert "rev: no yaml.load found." in results[2] and "## cod: success, merged" in results[2]
     assert (repo / "c.md").read_text() == "c\n"
+    # careful runs in mode default under a --yolo session: its shell command needs approval
+    # (denied: nobody can approve), its edit is allowed and merged
+    car = [m for m in _sub_requests(server, "car")[-1]["messages"] if m["role"] == "tool"]
+    assert "needs approval in permission mode default" in str(car[0]["content"])
+    assert "agent type careful" in str(car[0]["content"])
+    assert not (repo / "car-shell").exists() and (repo / "car.md").read_text() == "car\n"
+    assert "## car: success, merged" in results[2]
 
 
 def test_config_show_lists_agent_types_and_skips_bad_files(repo: Path, kimicode) -> None:
