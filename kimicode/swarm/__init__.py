@@ -8,6 +8,7 @@ One line per module:
 - `control`: the running agents of a swarm, so a UI can cancel one or all.
 - `agent_types`: the types a task may name (`.kimicode/agents/*.md`, coder, explore).
 - `subagent`: one sub-agent run, plain data in and out.
+- `typed`: what an agent type changes about a sub-agent (model, tools, permissions).
 - `tally`: what one turn's sub-agents did, summed for the result.
 - `snapshot`: the base commit (HEAD, or a snapshot of a dirty tree).
 - `worktrees`: one sparse worktree and branch per agent.
