@@ -144,6 +144,7 @@ async def one_run(root: Path, url: str, max_agents: int) -> dict:
             "model.thinking": False,
             "swarm.enabled": True,
             "swarm.max_agents": max_agents,
+            "agent.max_tool_calls": 10_000,  # 300 agents x 5 calls is past the default 1500
             "permissions.mode": "yolo",
             "sandbox.mode": "off",
         },

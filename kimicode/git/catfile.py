@@ -122,3 +122,34 @@ async def read_blobs(
         if data is None:
             raise KeyError(f"object {spec} is missing")
     return {spec: data for spec, data in zip(unique, found, strict=True) if data is not None}
+
+
+_shared: dict[tuple[int, str], tuple[CatFile, int]] = {}
+
+
+def shared_reader(repo_root: Path) -> CatFile:
+    """The one `cat-file --batch` of `repo_root` in this event loop; pair with `release`.
+
+    Worktrees share their repository's objects, so every sub-agent of a swarm
+    reads base files through one process instead of one each.
+    """
+    key = (id(asyncio.get_running_loop()), str(repo_root))
+    reader, users = _shared.get(key, (None, 0))
+    if reader is None:
+        reader = CatFile(Path(repo_root))
+    _shared[key] = (reader, users + 1)
+    return reader
+
+
+async def release(reader: CatFile) -> None:
+    """One user of a shared reader is done; the last one stops the process."""
+    key = (id(asyncio.get_running_loop()), str(reader.cwd))
+    found, users = _shared.get(key, (None, 0))
+    if found is not reader:
+        await reader.close()
+        return
+    if users > 1:
+        _shared[key] = (reader, users - 1)
+        return
+    del _shared[key]
+    await reader.close()

@@ -204,11 +204,14 @@ async def git(
 
 
 async def git_result(
-    cwd: Path | str, *args: str, env: Mapping[str, str] | None = None
+    cwd: Path | str,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
 ) -> tuple[int, bytes, bytes]:
-    """(exit code, stdout, stderr) of `git args`, for callers that show git's own words."""
+    """(exit code, stdout, stderr) of `git args`, for callers that read git's own words."""
     full_env = git_env(env)
-    return await _exec(await git_argv(cwd, args, full_env), cwd, full_env, None)
+    return await _exec(await git_argv(cwd, args, full_env), cwd, full_env, input)
 
 
 def git_sync_result(

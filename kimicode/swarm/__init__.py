@@ -11,11 +11,14 @@ One line per module:
 - `typed`: what an agent type changes about a sub-agent (model, tools, permissions).
 - `tally`: what one turn's sub-agents did, summed for the result.
 - `snapshot`: the base commit (HEAD, or a snapshot of a dirty tree).
+- `records`: the plain records of an agent's worktree and commit.
 - `worktrees`: one sparse worktree and branch per agent.
+- `worktree_batch`: many agents' worktrees made at once, no git process each.
 - `workspace`: `SparseWorkspace`, the whole repository visible from one.
 - `readonly`: read-only agents: the base snapshot, refused writes, fetched sources.
 - `shared`: `[swarm] link`/`copy`/`setup` build state in a worktree.
 - `commit`: an agent's own files committed on its branch.
+- `commit_batch`: many agents' work committed in a handful of git processes.
 - `merge`: merge safety, the whole story, and the merge itself.
 - `uninterruptible`: clean-up (commit, merge) run to its end through repeated cancels.
 - `gitops`: the swarm's questions to git (top directory, identity, trees).

@@ -5,53 +5,38 @@ commits the agent made itself through the shell change nothing about what
 counts as its work: the committed tree is the base plus the agent's changes to
 the files it owns.
 
-Git is pointed at the worktree's gitdir explicitly (`GIT_DIR`, `GIT_WORK_TREE`),
+Worktrees no shell ran in are committed together, without git processes of
+their own (`commit_batch`); this module's `commit_in_worktree` is the way for
+the rest. Git is pointed at the worktree's gitdir explicitly (`GIT_DIR`, `GIT_WORK_TREE`),
 never through the worktree's `.git` file: the agent's shell may have rewritten
 that file to name a gitdir it made.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from kimicode.git.run import git, git_text
 from kimicode.swarm import manifest
+from kimicode.swarm.commit_batch import CommitRequest, commit_batched
 from kimicode.swarm.gitops import identity_env, split_z
+from kimicode.swarm.records import AgentCommit, AgentWorktree, pinned
 from kimicode.swarm.shared import is_shared, shared_paths
-from kimicode.swarm.worktrees import AgentWorktree
+
+__all__ = ["AgentCommit", "commit_agent_work", "commit_in_worktree"]
 from kimicode.tools.workspace import Workspace
 
 NO_SIGN = ("-c", "commit.gpgSign=false")
 LITERAL = {"GIT_LITERAL_PATHSPECS": "1"}
 
 
-@dataclass(slots=True)
-class AgentCommit:
-    worktree: AgentWorktree
-    commit: str | None
-    """The branch's new tip, or None when the agent changed none of its files."""
-    message: str
-    changed: list[str] = field(default_factory=list)
-    """Owned files changed, added or deleted (relative, posix)."""
-    outside: list[str] = field(default_factory=list)
-    """Files changed that the agent does not own: reported, never committed or merged."""
-    diffstat: str = ""
-
-    @property
-    def agent(self) -> str:
-        return self.worktree.agent
-
-    @property
-    def branch(self) -> str:
-        return self.worktree.branch
-
-    @property
-    def base(self) -> str:
-        return self.worktree.base
-
-
 async def commit_agent_work(wt: AgentWorktree, owned: list[str], message: str) -> AgentCommit:
+    """Commit the agent's changes to its own files on its branch (with others that end now)."""
+    request = CommitRequest(wt, list(owned), message)
+    return await commit_batched(request, slow=commit_in_worktree)
+
+
+async def commit_in_worktree(wt: AgentWorktree, owned: list[str], message: str) -> AgentCommit:
     """Stage everything, keep only owned changes, commit them on the agent's branch."""
     cwd, pin = wt.path, pinned(wt)
     await git(cwd, "add", "-A", "--", ".", env=pin)
@@ -83,13 +68,6 @@ async def commit_agent_work(wt: AgentWorktree, owned: list[str], message: str) -
     )  # fmt: skip
     diffstat = await git_text(cwd, "diff", "--stat", wt.base, commit, env=pin) if commit else ""
     return AgentCommit(wt, commit, message, sorted(changed), sorted(outside), diffstat)
-
-
-def pinned(wt: AgentWorktree) -> dict[str, str]:
-    """The gitdir kimicode made for this worktree, whatever its `.git` file says now."""
-    if wt.admin_dir is None:
-        return {}
-    return {"GIT_DIR": str(wt.admin_dir), "GIT_WORK_TREE": str(wt.path)}
 
 
 async def _commit_index(wt: AgentWorktree, message: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from kimicode.errors import KimicodeError
@@ -72,7 +73,15 @@ async def resolve_commit(repo_root: Path, rev: str) -> str | None:
     return out.decode().strip() or None
 
 
-_tree_cache: dict[tuple[str, str], asyncio.Task[dict[str, tuple[str, str]]]] = {}
+_tree_cache: dict[tuple[str, str], asyncio.Task[TreeListing]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class TreeListing:
+    files: dict[str, tuple[str, str]]
+    """path -> (mode, blob sha) for every file."""
+    gitlinks: dict[str, str]
+    """path -> commit sha of every submodule (no content to serve, but in an index)."""
 
 
 async def tree_entries(repo_root: Path, commit: str) -> dict[str, tuple[str, str]]:
@@ -81,6 +90,11 @@ async def tree_entries(repo_root: Path, commit: str) -> dict[str, tuple[str, str
     Cached per commit (commits never change) and shared by concurrent callers, so a
     hundred agents created at once list the base tree once. Callers must not mutate it.
     """
+    return (await tree_listing(repo_root, commit)).files
+
+
+async def tree_listing(repo_root: Path, commit: str) -> TreeListing:
+    """Every file and submodule of `commit`, listed once per commit (see `tree_entries`)."""
     key = (str(repo_root), commit)
     task = _tree_cache.get(key)
     if task is None or task.get_loop() is not asyncio.get_running_loop():
@@ -95,12 +109,28 @@ async def tree_entries(repo_root: Path, commit: str) -> dict[str, tuple[str, str
         raise
 
 
-async def _list_tree(repo_root: Path, commit: str) -> dict[str, tuple[str, str]]:
+async def _list_tree(repo_root: Path, commit: str) -> TreeListing:
     out = await git(repo_root, "ls-tree", "-r", "-z", "--full-tree", commit)
-    entries: dict[str, tuple[str, str]] = {}
+    listing = TreeListing({}, {})
     for record in split_z(out):
         meta, path = record.split("\t", 1)
         mode, kind, sha = meta.split(" ")
-        if kind != "commit":  # a submodule has no file content to serve
-            entries[path] = (mode, sha)
-    return entries
+        if kind == "commit":
+            listing.gitlinks[path] = sha
+        else:
+            listing.files[path] = (mode, sha)
+    return listing
+
+
+_common: dict[str, Path] = {}
+
+
+async def common_dir(repo_root: Path) -> Path:
+    """The repository's shared git dir (`.git`, or the main one when `repo_root` is a
+    linked worktree itself): where new worktrees' private dirs go."""
+    key = str(repo_root)
+    if key not in _common:
+        args = ("rev-parse", "--path-format=absolute", "--git-common-dir")
+        out = await git(repo_root, *args)
+        _common[key] = Path(out.decode("utf-8", "surrogateescape").strip())
+    return _common[key]

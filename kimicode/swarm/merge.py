@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kimicode.git.catfile import read_blobs
+from kimicode.git.index import blob_id
 from kimicode.git.run import git, git_sync
 from kimicode.swarm import manifest
 from kimicode.swarm.commit import AgentCommit
@@ -125,32 +126,47 @@ async def plan_merge(repo_root: Path, base: Base, commits: list[AgentCommit]) ->
     repo_root = Path(repo_root)
     agents = [AgentPlan(c) for c in commits]
     with_work = [p for p in agents if p.commit.commit is not None]
-    found = await asyncio.gather(
-        *(_changes(repo_root, p.commit.base, p.commit.commit or "") for p in with_work)
-    )
-    for plan, changes in zip(with_work, found, strict=True):
-        plan.changes = changes
+    found = await _changes(repo_root, [(p.commit.commit or "", p.commit.base) for p in with_work])
+    for plan in with_work:
+        plan.changes = found.get((plan.commit.commit or "", plan.commit.base), [])
     await _check(repo_root, agents)
     return MergePlan(repo_root, base, agents)
 
 
-async def _changes(repo_root: Path, base: str, commit: str) -> list[FileChange]:
-    args = ("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", base, commit)
-    out = await git(repo_root, *args)
+_META = re.compile(r"^:\d{6} \d{6} [0-9a-f]+ [0-9a-f]+ [A-Z]\d*$")
+
+
+async def _changes(
+    repo_root: Path, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], list[FileChange]]:
+    """(commit, base) -> the files `commit` changed against `base`, all in one `diff-tree`."""
+    wanted = list(dict.fromkeys(pairs))
+    if not wanted:
+        return {}
+    lines = "".join(f"{commit} {base}\n" for commit, base in wanted).encode()
+    out = await git(repo_root, "diff-tree", "--stdin", "-r", "-z", "--no-renames", input=lines)
     fields = split_z(out)
-    changes = []
-    for meta, path in zip(fields[::2], fields[1::2], strict=True):
-        old_mode, new_mode, old_sha, new_sha, _status = meta.lstrip(":").split(" ")
-        changes.append(
+    by_commit: dict[str, list[FileChange]] = {}
+    current: list[FileChange] = []
+    i = 0
+    while i < len(fields):
+        token = fields[i]
+        if not _META.match(token):  # the header naming the next commit
+            current = by_commit.setdefault(token, [])
+            i += 1
+            continue
+        old_mode, new_mode, old_sha, new_sha, _status = token.lstrip(":").split(" ")
+        current.append(
             FileChange(
-                path=path,
+                path=fields[i + 1],
                 old_mode=old_mode,
                 old_sha=None if old_sha == ZERO else old_sha,
                 new_mode=new_mode,
                 new_sha=None if new_sha == ZERO else new_sha,
             )
         )
-    return changes
+        i += 2
+    return {(commit, base): by_commit.get(commit, []) for commit, base in wanted}
 
 
 async def _check(repo_root: Path, agents: list[AgentPlan]) -> None:
@@ -219,8 +235,7 @@ async def _current_state(repo_root: Path, changes: list[FileChange]) -> dict[str
         path = repo_root / change.path
         if path.is_symlink():
             target = os.fsencode(os.readlink(path))
-            header = f"blob {len(target)}\0".encode()
-            state[change.path] = ("l", hashlib.sha1(header + target).hexdigest())
+            state[change.path] = ("l", blob_id(target, len(change.old_sha or ZERO)))
         elif path.is_file():
             kind = "x" if os.access(path, os.X_OK) else "f"
             to_hash.append((change.path, kind))

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kimicode import events as ev
 from kimicode.errors import ToolError
-from kimicode.git.catfile import CatFile
+from kimicode.git.catfile import CatFile, release, shared_reader
 from kimicode.protocols import Tool as ToolProtocol
 from kimicode.swarm.gitops import tree_entries
 from kimicode.tools.base import Tool, ToolContext, ToolResult
@@ -31,7 +31,8 @@ class SnapshotWorkspace(Workspace):
         super().__init__(root, owned=[])
         self.base = base
         self.materialized = False
-        self._blobs = CatFile(root)
+        self._blobs: CatFile | None = None
+        """The swarm's shared object reader, taken at the first read."""
         self._entries: dict[str, tuple[str, str]] | None = None
         self._dirs: frozenset[str] = frozenset()
 
@@ -52,6 +53,8 @@ class SnapshotWorkspace(Workspace):
         rel = self.rel(path)
         entry = (await self._tree()).get(rel)
         if entry is not None:
+            if self._blobs is None:
+                self._blobs = shared_reader(self.root)
             data = await self._blobs.read(entry[1])
             if data is not None:
                 return data
@@ -70,7 +73,9 @@ class SnapshotWorkspace(Workspace):
         raise ToolError(READ_ONLY)
 
     async def close(self) -> None:
-        await self._blobs.close()
+        blobs, self._blobs = self._blobs, None
+        if blobs is not None:
+            await release(blobs)
 
 
 class _AnyArgs(BaseModel):

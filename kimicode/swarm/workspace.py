@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from kimicode.config import SwarmSettings
 from kimicode.errors import ToolError
-from kimicode.git.catfile import CatFile
+from kimicode.git.catfile import CatFile, release, shared_reader
 from kimicode.git.run import git
 from kimicode.swarm.gitops import split_z, tree_entries
 from kimicode.swarm.shared import link_targets, share_state
-from kimicode.swarm.worktrees import AgentWorktree, complete_checkout
+from kimicode.swarm.worktrees import AgentWorktree, complete_checkout, files_on_disk, pinned
 from kimicode.tools.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ class SparseWorkspace(Workspace):
         self._read_only: tuple[Path, ...] = ()
         self.materialized = False
         self._checked_out = frozenset(worktree.checked_out)
-        self._blobs = CatFile(self.root)
+        self._blobs: CatFile | None = None
+        """The swarm's shared object reader, taken at the first read of a base file."""
         self._shell_lock = asyncio.Lock()
         self._dirs: frozenset[str] | None = None
 
@@ -73,6 +74,8 @@ class SparseWorkspace(Workspace):
             rel = self.rel(path)
             entry = await self._base_only(rel)
             if entry is not None:
+                if self._blobs is None:
+                    self._blobs = shared_reader(self.worktree.repo_root)
                 data = await self._blobs.read(entry[1])
                 if data is not None:
                     return data
@@ -89,15 +92,22 @@ class SparseWorkspace(Workspace):
         return await self._base_only(rel) is not None or await self._is_base_dir(rel)
 
     async def list_files(self) -> list[str]:
-        """The base's files, minus those the agent deleted, plus new files on disk."""
+        """The base's files, minus those the agent deleted, plus new files on disk.
+
+        Until a shell runs, only the agent's own files are on disk, so a walk of
+        the worktree answers; git is asked (to apply .gitignore) only once the
+        agent has created a file.
+        """
         if self.materialized:
             return await super().list_files()
         base = await self._base()
-        deleted = await asyncio.to_thread(
-            lambda: {p for p in self._checked_out if not (self.root / p).is_file()}
-        )
-        new = split_z(await git(self.root, "ls-files", "-z", "--others", "--exclude-standard"))
-        return sorted((set(base) - deleted) | set(new))
+        on_disk = set(await asyncio.to_thread(files_on_disk, self.root))
+        deleted = self._checked_out - on_disk
+        created = on_disk - set(base)
+        if created:
+            args = ("ls-files", "-z", "--others", "--exclude-standard")
+            created = set(split_z(await git(self.root, *args, env=pinned(self.worktree))))
+        return sorted((set(base) - deleted) | created)
 
     async def prepare_shell(self) -> None:
         """Complete the checkout and share build state, once, before the first command."""
@@ -105,7 +115,7 @@ class SparseWorkspace(Workspace):
             if self.materialized:
                 return
             await complete_checkout(self.worktree)
-            await self._blobs.close()
+            await self._release()
             self.materialized = True
             await share_state(self.worktree, self.settings, self.sandbox)
             self._read_only = await asyncio.to_thread(link_targets, self.worktree)
@@ -114,6 +124,11 @@ class SparseWorkspace(Workspace):
         """The `[swarm] link` targets: in the user's project, perhaps under the private /tmp."""
         return self._read_only
 
+    async def _release(self) -> None:
+        blobs, self._blobs = self._blobs, None
+        if blobs is not None:
+            await release(blobs)
+
     async def close(self) -> None:
-        """Stop the object reader (call when the agent ends)."""
-        await self._blobs.close()
+        """Let go of the shared object reader (call when the agent ends)."""
+        await self._release()
