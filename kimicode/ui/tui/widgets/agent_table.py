@@ -2,6 +2,11 @@
 
 Below `COMPACT_WIDTH` columns the table keeps only the columns that say what each
 agent is doing, so a narrow terminal shows whole rows instead of cutting them.
+
+With 300 agents streaming, a batch changes hundreds of cells: each row is kept
+as plain strings and compared as such (a `Text` is made only for a cell that
+changed), and the changed cells are written together with one refresh, where
+`DataTable.update_cell` would schedule a repaint for every one of them.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from typing import Any
 from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from kimicode.ui.tui.pricing import format_tokens
 from kimicode.ui.tui.swarm_state import AgentState
@@ -30,28 +36,37 @@ STATUS_STYLES = {
 }
 
 
-def row_cells(agent: AgentState, now: float) -> tuple[Text, ...]:
-    """Every cell is a `Text`: DataTable parses a plain `str` as markup, and names,
-    files and tasks come from the model."""
+def row_values(agent: AgentState, now: float) -> tuple[str, ...]:
+    """The row as plain strings, in `COLUMNS` order (styles follow from the values)."""
     elapsed = agent.elapsed(now)
     files = ", ".join(agent.files)
     return (
-        Text(agent.name),
-        Text(agent.status, style=STATUS_STYLES.get(agent.status, "")),
-        Text(files if len(files) <= 28 else files[:27] + "…"),
-        Text(str(agent.steps)),
-        Text(agent.tool),
-        Text(format_tokens(agent.tokens)),
-        Text("" if elapsed is None else f"{elapsed:.0f}s"),
-        Text(agent.merge, style="green" if agent.merge == "merged" else "red"),
-        Text(agent.task if len(agent.task) <= 60 else agent.task[:59] + "…"),
+        agent.name,
+        agent.status,
+        files if len(files) <= 28 else files[:27] + "…",
+        str(agent.steps),
+        agent.tool,
+        format_tokens(agent.tokens),
+        "" if elapsed is None else f"{elapsed:.0f}s",
+        agent.merge,
+        agent.task if len(agent.task) <= 60 else agent.task[:59] + "…",
     )
+
+
+def cell(column: str, value: str) -> Text:
+    """A cell is always a `Text`: DataTable parses a plain `str` as markup, and names,
+    files and tasks come from the model."""
+    if column == "status":
+        return Text(value, style=STATUS_STYLES.get(value, ""))
+    if column == "merge":
+        return Text(value, style="green" if value == "merged" else "red")
+    return Text(value)
 
 
 class AgentTable(DataTable[Any]):
     def __init__(self) -> None:
         super().__init__(id="agents", cursor_type="row", zebra_stripes=True)
-        self._shown: dict[str, tuple[Text, ...]] = {}
+        self._shown: dict[str, tuple[str, ...]] = {}
         self.columns_shown: tuple[str, ...] = ()
         self._task_width = 60
 
@@ -70,39 +85,44 @@ class AgentTable(DataTable[Any]):
         self.columns_shown = wanted
         for column in wanted:
             self.add_column(column, key=column, width=WIDTHS.get(column))
-        for name, cells in self._shown.items():
-            self.add_row(*self._pick(cells), key=name)
+        for name, values in self._shown.items():
+            self.add_row(*self._pick(values), key=name)
 
-    def _pick(self, cells: tuple[Text, ...]) -> list[Text]:
+    def _pick(self, values: tuple[str, ...]) -> list[Text]:
         return [
-            self._fit(column, cell)
-            for column, cell in zip(COLUMNS, cells, strict=True)
+            self._fit(column, value)
+            for column, value in zip(COLUMNS, values, strict=True)
             if column in self.columns_shown
         ]
 
-    def _fit(self, column: str, cell: Text) -> Text:
-        if column != "task" or len(cell.plain) <= self._task_width:
-            return cell
-        return Text(cell.plain[: self._task_width - 1] + "…")
+    def _fit(self, column: str, value: str) -> Text:
+        if column == "task" and len(value) > self._task_width:
+            value = value[: self._task_width - 1] + "…"
+        return cell(column, value)
 
     def reset(self) -> None:
         self.clear()
         self._shown.clear()
 
     def sync(self, agents: list[AgentState], now: float) -> None:
-        """Add new agents and rewrite only the cells that changed."""
+        """Add new agents and rewrite only the cells that changed, with one repaint."""
+        shown = self.columns_shown
+        changed = False
         for agent in agents:
-            cells = row_cells(agent, now)
+            values = row_values(agent, now)
             before = self._shown.get(agent.name)
             if before is None:
-                self.add_row(*self._pick(cells), key=agent.name)
-            else:
-                for column, old, new in zip(COLUMNS, before, cells, strict=True):
-                    if column not in self.columns_shown:
-                        continue
-                    if old.plain != new.plain or old.style != new.style:
-                        self.update_cell(agent.name, column, self._fit(column, new))
-            self._shown[agent.name] = cells
+                self.add_row(*self._pick(values), key=agent.name)
+            elif before != values:
+                row = self._data[RowKey(agent.name)]
+                for column, old, new in zip(COLUMNS, before, values, strict=True):
+                    if old != new and column in shown:
+                        row[ColumnKey(column)] = self._fit(column, new)
+                        changed = True
+            self._shown[agent.name] = values
+        if changed:  # what `update_cell` does for each cell, once for them all
+            self._update_count += 1
+            self.refresh()
 
     def shows(self, name: str) -> bool:
         return name in self._shown
