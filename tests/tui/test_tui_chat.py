@@ -7,7 +7,7 @@ from textual.widgets import Markdown
 from kimicode.ui.tui.widgets.assistant_reply import AssistantReply
 from kimicode.ui.tui.widgets.notice_line import NoticeLine
 from kimicode.ui.tui.widgets.user_prompt import UserPrompt
-from tests.tui.conftest import type_text, wait_until
+from tests.tui.conftest import type_text, wait_for_text, wait_until
 
 ANSWER = "# Plan\n\nI will **add** a `--verbose` flag:\n\n- parse it\n- print more\n"
 
@@ -118,3 +118,27 @@ async def test_a_large_mentioned_file_is_cut_at_the_cap_and_says_so(replay, make
     content = user["content"] if isinstance(user["content"], str) else user["content"][0]["text"]
     assert f'<file path="big.txt" (first {MAX_CHARS:,} of 50,000 characters)>' in content
     assert len(content) < MAX_CHARS + 500
+
+
+LIST = "".join(f"- item {n}: update `module_{n}.py`\n" for n in range(80))
+
+
+async def test_a_long_streamed_list_is_drawn_in_pieces_and_joined_at_the_end(
+    replay, make_app
+) -> None:
+    turn = {"content": LIST, "chunks": 40, "chunk_delay_ms": 30}
+    app = make_app(replay({"conversations": [{"match": "plan it", "turns": [turn]}]}))
+    pieces_seen = 0
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "plan it")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.busy)
+        while app.busy:  # only the last piece is re-parsed as chunks arrive
+            pieces_seen = max(pieces_seen, len(app.query("AssistantReply Markdown")))
+            await pilot.pause(0.02)
+        reply = app.query_one(AssistantReply)
+        await wait_until(pilot, lambda: len(reply.query(Markdown)) == 1)
+        assert reply.text == LIST and reply.query_one(Markdown).source == LIST
+        shown = await wait_for_text(pilot, "item 79: update module_79.py")
+    assert pieces_seen >= 3  # 80 lines in pieces of about 24
+    assert "item 78: update module_78.py" in shown
