@@ -182,6 +182,11 @@ def test_a_resumed_agent_whose_branch_was_deleted_starts_over_and_says_so(
     )
     git(repo, "worktree", "remove", "--force", worktree)
     git(repo, "branch", "-D", branch)
+    # slow2 keeps its branch but loses its worktree: it is recreated at the branch
+    other = next(
+        line.split()[0] for line in git(repo, "worktree", "list").splitlines() if "slow2" in line
+    )
+    git(repo, "worktree", "remove", "--force", other)
     # its replayed third turn checks for its old history: without it, it must not be asked
     server.script.conversations[3].turns[2][1].pop("expect")
     res = kimicode(
@@ -189,6 +194,7 @@ def test_a_resumed_agent_whose_branch_was_deleted_starts_over_and_says_so(
         cwd=repo, server=server,
     )  # fmt: skip
     assert res.code == 0, res
+    assert server.errors == []  # slow2's replayed turn saw its own history again
     report = next(
         m["content"]
         for b in requests_of(server)
@@ -196,6 +202,7 @@ def test_a_resumed_agent_whose_branch_was_deleted_starts_over_and_says_so(
         if m["role"] == "tool" and "sub-agents ran" in str(m.get("content"))
     )
     assert "slow1: success" in report and "was deleted, so it started over" in report
+    assert "slow2: success" in report and report.count("started over") == 1
     first_after = [
         b for b in requests_of(server) if b["messages"][1]["content"].startswith("Task slow1:")
     ][-2]
