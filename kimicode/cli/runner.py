@@ -121,7 +121,7 @@ async def _print_main(
 
 def run_interactive(opts: RunOptions) -> int:
     settings, resume_id = prepare(opts)
-    from kimicode.ui.tui.app import run_tui
+    from kimicode.ui.tui.run import run_tui
 
     return run_tui(
         settings,
