@@ -26,15 +26,15 @@ Usage: python benchmarks/swarm.py [--sizes 1,8,32,100,300] [--no-serial 300] [--
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _common import run_child
 
 HERE = Path(__file__).resolve().parent
 
@@ -181,26 +181,7 @@ async def one_run(root: Path, url: str, max_agents: int) -> dict:
 
 
 def child(n: int, max_agents: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        os.environ["KIMICODE_DATA_DIR"] = str(tmpdir / "data")
-        os.environ["KIMICODE_CACHE_DIR"] = str(tmpdir / "cache")
-        root = tmpdir / "repo"
-        make_repo(root)
-        script = tmpdir / "script.json"
-        script.write_text(json.dumps(build_script(n)))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "kimicode.replay", str(script), "--port", "0"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            url = server.stdout.readline().strip()
-            print(json.dumps(asyncio.run(one_run(root, url, max_agents))))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    run_child(build_script(n), make_repo, lambda root, url: one_run(root, url, max_agents))
 
 
 def measure(n: int, max_agents: int) -> dict:

@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests" / "swarm"))
 
+from _common import run_child  # noqa: E402
 from ray_cluster import Cluster  # noqa: E402
 from swarm import build_script, make_repo  # noqa: E402
 
@@ -63,28 +64,7 @@ async def one_run(root: Path, url: str, n: int, address: str | None) -> dict:
 
 
 def child(n: int, address: str | None) -> None:
-    import os
-
-    with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        os.environ["KIMICODE_DATA_DIR"] = str(tmpdir / "data")
-        os.environ["KIMICODE_CACHE_DIR"] = str(tmpdir / "cache")
-        root = tmpdir / "repo"
-        make_repo(root)
-        script = tmpdir / "script.json"
-        script.write_text(json.dumps(build_script(n)))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "kimicode.replay", str(script), "--port", "0"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            url = server.stdout.readline().strip()
-            print(json.dumps(asyncio.run(one_run(root, url, n, address))))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    run_child(build_script(n), make_repo, lambda root, url: one_run(root, url, n, address))
 
 
 def measure(n: int, address: str | None) -> dict:
