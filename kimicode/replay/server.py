@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import threading
 import time
@@ -22,6 +23,8 @@ from aiohttp import web
 from kimicode.replay import answer
 from kimicode.replay.limits import ProviderCap
 from kimicode.replay.script import Mismatch, Route, Script
+
+log = logging.getLogger(__name__)
 
 
 class ReplayServer:
@@ -155,29 +158,33 @@ class ReplayServer:
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
-        await response.prepare(request)
-        record["status"] = 200
         delay = float(self._setting(route.turn, "chunk_delay_ms", 0)) / 1000
         cut = fault.get("cut_after_chunks")
         last = len(events) - 1
-        for n, event in enumerate(events):
-            if cut is not None and n >= int(cut):
-                record["status"] = "cut"
-                if request.transport is not None:
-                    request.transport.abort()
-                return response
-            if n == last:
-                self.script.advance(route)
-            try:
-                await response.write(event)
-            except (ConnectionError, RuntimeError):
+        sent = 0
+        try:
+            await response.prepare(request)
+            record["status"] = 200
+            for n, event in enumerate(events):
+                if cut is not None and n >= int(cut):
+                    record["status"] = "cut"
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return response
                 if n == last:
-                    self.script.rewind(route)
-                record["status"] = "client gone"
-                return response
-            if delay and n < last:
-                await asyncio.sleep(delay)
-        await response.write_eof()
+                    self.script.advance(route)
+                await response.write(event)
+                sent = n + 1
+                if delay and n < last:
+                    await asyncio.sleep(delay)
+            await response.write_eof()
+        except (ConnectionError, RuntimeError) as exc:
+            # The client went away mid-answer (a killed process, a dead node): end this
+            # answer only. A turn not delivered whole is served again to the next ask.
+            if sent <= last:
+                self.script.rewind(route)
+            record["status"] = "client gone"
+            log.info("replay: client gone after %d of %d chunks: %s", sent, last + 1, exc)
         return response
 
     def _fault_status(self, record: dict[str, Any], fault: dict[str, Any]) -> web.Response:

@@ -8,7 +8,7 @@ and the user's working tree is only ever written by that merge. Per run:
    agent starts: same kimicode version as here, git installed;
 2. bundle the base once and put it in the object store (refused, saying the
    limit, when it is over `[swarm.ray] max_bundle_bytes`);
-3. start one relay actor: workers push their events to it, the driver drains
+3. start one relay actor, on the head node: workers push their events to it, the driver drains
    it and re-emits them, so the dashboard, stream-json and the session log
    see remote agents as they see local ones; its answers carry cancellation;
 4. each agent is a Ray task (`num_cpus`, `memory`, `retries` from
@@ -48,6 +48,8 @@ DRAIN_EVERY_S = 0.1
 STOP_GRACE_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
 INSTALL_HINT = "install it with: pip install 'kimicode[ray]'"
+HEAD = "node:__internal_head__"
+"""The resource only the head node has (Ray >= 2.9)."""
 
 
 def import_ray() -> Any:
@@ -104,6 +106,8 @@ class RayRun:
     relay: Any
     poller: asyncio.Task[None] | None = None
     refs: dict[str, Any] = field(default_factory=dict)
+    nodes: dict[str, str] = field(default_factory=dict)
+    """The node each agent was last seen starting on (its `agent_spawned` event)."""
     fetching: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One fetch into the user's repository at a time."""
 
@@ -155,9 +159,7 @@ class RayRun:
         self, task: TaskSpec, data: dict[str, Any] | BaseException
     ) -> SubAgentOutcome:
         if isinstance(data, BaseException):
-            return SubAgentOutcome(
-                task.name, "error", "", task.files, error=f"on the cluster: {_describe(data)}"
-            )
+            return await self._lost(task, data)
         out = SubAgentOutcome(
             name=task.name,
             status=data["status"],
@@ -200,6 +202,19 @@ class RayRun:
             out.commit = AgentCommit(worktree, None, "")
         return out
 
+    async def _lost(self, task: TaskSpec, exc: BaseException) -> SubAgentOutcome:
+        """An agent whose task raised or whose node died: failed, said so as a local one is."""
+        with contextlib.suppress(Exception):
+            await self.drain()  # what it said before it was lost comes first
+        error = f"on the cluster: {_describe(exc)}"
+        self.env.emit(
+            ev.AgentFinished(
+                agent=task.name, name=task.name, status="error", summary="", steps=0,
+                tool_calls=0, error=error, node=self.nodes.get(task.name),
+            )
+        )  # fmt: skip
+        return SubAgentOutcome(task.name, "error", "", task.files, error=error)
+
     def _payload(self, task: TaskSpec) -> dict[str, Any]:
         env = self.env
         settings = env.settings.model_dump(mode="json", by_alias=True)
@@ -225,7 +240,22 @@ class RayRun:
     async def drain(self) -> None:
         for blob in await self.relay.drain.remote():
             for event in pickle.loads(blob):
+                if isinstance(event, ev.AgentSpawned) and event.node:
+                    self._seen_on(event.name, event.node)
                 self.env.emit(event)
+
+    def _seen_on(self, agent: str, node: str) -> None:
+        """Ray started this agent again (`[swarm.ray] retries`) when its node was lost."""
+        before = self.nodes.get(agent)
+        self.nodes[agent] = node
+        if before is not None and before != node:
+            self.env.emit(
+                ev.Notice(
+                    agent=agent,
+                    level="warning",
+                    message=f"its node {before} was lost; started again on {node}",
+                )
+            )
 
     async def close(self) -> None:
         if self.poller is not None:
@@ -252,7 +282,8 @@ async def start_run(root: Path, run_id: str, base: Base, env: SubAgentEnv) -> Ra
             "if the cluster's object store can hold it, or run the swarm locally"
         )
     bundle = await asyncio.to_thread(ray.put, data)
-    relay = ray.remote(num_cpus=0)(_Relay).remote()
+    # On the head node: a worker node that dies must not take every agent's relay with it.
+    relay = ray.remote(num_cpus=0, resources={HEAD: 0.001})(_Relay).remote()
     key = env.settings.model.api_key
     await relay.set_key.remote(key.get_secret_value() if key else "")
     run = RayRun(root, run_id, base, env, ray, bundle, relay)
