@@ -39,6 +39,16 @@ FIRST_BACKOFF_S = 0.25
 """A refused request without Retry-After waits this long (doubling, jittered) before queueing."""
 
 
+def refusal_backoff(retry_after: float | None, attempt: int, max_backoff: float) -> float:
+    """How long a refused request backs off before it queues again (jittered, doubling).
+
+    Zero when the endpoint sent `Retry-After`: `acquire` waits out that pause instead."""
+    if retry_after is not None:
+        return 0.0
+    ceiling = min(max_backoff, FIRST_BACKOFF_S * 2 ** min(attempt - 1, 8))
+    return random.uniform(ceiling / 2, ceiling)
+
+
 class RateLimitExhausted(TemporaryModelError):
     """Nothing got through for `[retry] rate_limit_wait`: stop, keep the work, exit 75."""
 
@@ -139,13 +149,17 @@ class RequestScheduler:
             self._stalled_since = now
         if retry_after is not None:
             self._pause_until = max(self._pause_until, now + retry_after)
-            return 0.0  # acquire waits for the pause, with everyone else
-        ceiling = min(max_backoff, FIRST_BACKOFF_S * 2 ** min(attempt - 1, 8))
-        return random.uniform(ceiling / 2, ceiling)
+        return refusal_backoff(retry_after, attempt, max_backoff)
 
     def stalled_for(self) -> float:
         """Seconds since the first refusal with no answer getting through after it."""
         return 0.0 if self._stalled_since is None else self.clock() - self._stalled_since
+
+    def count_in(self, figures: dict[str, float | int]) -> None:
+        """Add another scheduler's figures (the cluster's shared limiter) to this one's."""
+        self.throttled += int(figures.get("throttled", 0))
+        self.lowest_limit = min(self.lowest_limit, int(figures.get("lowest_limit", self.limit)))
+        self.wait_s += float(figures.get("wait_s", 0.0))
 
     def figures(self) -> dict[str, float | int]:
         """The run's rate-limit figures for the JSON result."""

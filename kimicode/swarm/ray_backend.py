@@ -17,7 +17,11 @@ and the user's working tree is only ever written by that merge. Per run:
    `runtime_env`, whose variables Ray writes to its agent log, nor in the
    task's arguments or the object store); its branch comes back as a bundle
    and is fetched into the user's repository under the same name;
-5. Ctrl-C asks every agent to stop through the relay (each commits its work
+5. one limiter actor, on the head node too, holds the run's request
+   scheduler: every agent's model client asks it for each request's slot, so
+   the endpoint's cap (`[model] max_concurrency`, or what 429s teach it) holds
+   across the whole cluster (`ray_limiter`);
+6. Ctrl-C asks every agent to stop through the relay (each commits its work
    and returns it), and force-cancels what does not answer in time.
 
 Ray is imported only here, and only when this backend is chosen.
@@ -39,6 +43,7 @@ from kimicode.errors import KimicodeError, UsageError
 from kimicode.swarm import manifest
 from kimicode.swarm.bundles import bundle_base, fetch_branch
 from kimicode.swarm.commit import AgentCommit
+from kimicode.swarm.ray_limiter import start_limiter
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.subagent import SubAgentEnv, SubAgentOutcome
 from kimicode.swarm.tasks import TaskSpec
@@ -104,6 +109,8 @@ class RayRun:
     ray: Any
     bundle: Any
     relay: Any
+    limiter: Any
+    """The run's one request limit, shared by every agent on every node (`ray_limiter`)."""
     poller: asyncio.Task[None] | None = None
     refs: dict[str, Any] = field(default_factory=dict)
     nodes: dict[str, str] = field(default_factory=dict)
@@ -122,7 +129,7 @@ class RayRun:
         if settings.swarm.ray.memory:
             options["memory"] = settings.swarm.ray.memory
         remote = self.ray.remote(_run_agent_entry).options(**options)
-        ref = remote.remote(self._payload(task), self.bundle, self.relay)
+        ref = remote.remote(self._payload(task), self.bundle, self.relay, self.limiter)
         self.refs[task.name] = ref
         try:
             data = await self._result(task, ref)
@@ -206,6 +213,8 @@ class RayRun:
         """An agent whose task raised or whose node died: failed, said so as a local one is."""
         with contextlib.suppress(Exception):
             await self.drain()  # what it said before it was lost comes first
+        with contextlib.suppress(Exception):
+            await self.limiter.forget.remote(task.name)  # the slots its lost node held
         error = f"on the cluster: {_describe(exc)}"
         self.env.emit(
             ev.AgentFinished(
@@ -264,8 +273,14 @@ class RayRun:
                 await self.poller
         with contextlib.suppress(Exception):
             await self.drain()
+        scheduler = getattr(self.env.model, "scheduler", None)
         with contextlib.suppress(Exception):
-            self.ray.kill(self.relay)
+            figures = await self.limiter.figures.remote()
+            if scheduler is not None:
+                scheduler.count_in(figures)  # the run's result gives the cluster's figures
+        for actor in (self.relay, self.limiter):
+            with contextlib.suppress(Exception):
+                self.ray.kill(actor)
 
 
 async def start_run(root: Path, run_id: str, base: Base, env: SubAgentEnv) -> RayRun:
@@ -286,7 +301,11 @@ async def start_run(root: Path, run_id: str, base: Base, env: SubAgentEnv) -> Ra
     relay = ray.remote(num_cpus=0, resources={HEAD: 0.001})(_Relay).remote()
     key = env.settings.model.api_key
     await relay.set_key.remote(key.get_secret_value() if key else "")
-    run = RayRun(root, run_id, base, env, ray, bundle, relay)
+    limit = env.settings.model.max_concurrency or env.settings.swarm.max_agents
+    limiter = start_limiter(
+        ray, limit, env.settings.retry.rate_limit_wait, env.settings.swarm.max_agents, HEAD
+    )
+    run = RayRun(root, run_id, base, env, ray, bundle, relay, limiter)
     run.poller = asyncio.create_task(run.poll(), name=f"ray-relay:{run_id}")
     env.emit(
         ev.Notice(level="info", message=f"swarm {run_id} on the Ray cluster at {settings.address}")
@@ -350,10 +369,12 @@ async def _check_nodes(ray: Any) -> None:
         raise UsageError("the Ray cluster cannot run this swarm: " + "; ".join(problems))
 
 
-def _run_agent_entry(payload: dict[str, Any], bundle: bytes, relay: Any) -> dict[str, Any]:
+def _run_agent_entry(
+    payload: dict[str, Any], bundle: bytes, relay: Any, limiter: Any
+) -> dict[str, Any]:
     from kimicode.swarm.ray_node import run_agent
 
-    return run_agent(payload, bundle, relay)
+    return run_agent(payload, bundle, relay, limiter)
 
 
 def _probe_entry() -> dict[str, Any]:

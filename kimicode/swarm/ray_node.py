@@ -13,7 +13,9 @@ agent's commands would inherit). Events
 are sent to the driver's relay actor in small batches as they happen; the
 relay's answer says when the user cancelled, and the agent is then cancelled
 the same way a local one is, so its work is committed before it returns.
-Approvals cannot reach a person from here: "ask" is a refusal, as in print
+Every model request takes its slot from the run's limiter actor
+(`ray_limiter`), so the endpoint's cap holds across nodes. Approvals cannot
+reach a person from here: "ask" is a refusal, as in print
 mode. Hooks are the user's commands on the user's machine, so they do not run
 on the cluster.
 """
@@ -43,12 +45,12 @@ def probe_node() -> dict[str, Any]:
     }
 
 
-def run_agent(payload: dict[str, Any], bundle: bytes, relay: Any) -> dict[str, Any]:
+def run_agent(payload: dict[str, Any], bundle: bytes, relay: Any, limiter: Any) -> dict[str, Any]:
     """The Ray task body (synchronous for Ray): run the agent to its end, return plain data."""
-    return asyncio.run(_run(payload, bundle, relay))
+    return asyncio.run(_run(payload, bundle, relay, limiter))
 
 
-async def _run(payload: dict[str, Any], bundle: bytes, relay: Any) -> dict[str, Any]:
+async def _run(payload: dict[str, Any], bundle: bytes, relay: Any, limiter: Any) -> dict[str, Any]:
     from pydantic import SecretStr
 
     from kimicode.agent.outcome import Budget
@@ -76,11 +78,12 @@ async def _run(payload: dict[str, Any], bundle: bytes, relay: Any) -> dict[str, 
     if key:
         settings.model.api_key = SecretStr(key)
     task = TaskSpec.model_validate(payload["task"])
+    await limiter.forget.remote(task.name)  # started again after its node died: its old slots
     relay_sink = _Relay(relay, task.name, node)
     emit = relay_sink.emit
     env = SubAgentEnv(
         settings=settings,
-        model=_model(settings, key),
+        model=_model(settings, key, limiter, task.name),
         tools=tuple(_tools(settings, payload["tools"])),
         emit=emit,
         budget=Budget(payload["budget"]),
@@ -102,6 +105,7 @@ async def _run(payload: dict[str, Any], bundle: bytes, relay: Any) -> dict[str, 
         with contextlib.suppress(asyncio.CancelledError):
             await pusher
         await relay_sink.flush()
+        await limiter.forget.remote(task.name)
     branch = branch_name(payload["run_id"], task.name)
     data = await bundle_branch(repo, branch, base.commit)
     worktree = manifest.worktree_path(repo, payload["run_id"], task.name)
@@ -185,12 +189,15 @@ def _node_id() -> str:
         return socket.gethostname()
 
 
-def _model(settings: Any, key: str) -> Any:
+def _model(settings: Any, key: str, limiter: Any, agent: str) -> Any:
+    """The agent's model client, whose every request takes a slot from the run's limiter."""
     from kimicode.llm.client import OpenAIChatModel
+    from kimicode.swarm.ray_limiter import SharedScheduler
 
     name = settings.swarm.model or settings.model.name
     model = settings.model.model_copy(update={"name": name})
-    return OpenAIChatModel(model, settings.retry, key, concurrency=settings.swarm.max_agents)
+    shared = SharedScheduler(limiter, agent, settings.retry.rate_limit_wait)
+    return OpenAIChatModel(model, settings.retry, key, scheduler=shared)
 
 
 def _tools(settings: Any, names: list[str]) -> list[Any]:

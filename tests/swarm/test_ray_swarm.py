@@ -66,10 +66,11 @@ def project(projects: Path, request: pytest.FixtureRequest) -> Path:
     return root
 
 
-def configure(root: Path, cluster: Cluster, extra: str = "") -> None:
+def configure(root: Path, cluster: Cluster, extra: str = "", before: str = "") -> None:
+    """`extra` goes under [swarm.ray], `before` ahead of [swarm] (other sections)."""
     (root / ".kimicode").mkdir(exist_ok=True)
     (root / ".kimicode" / "config.toml").write_text(
-        f'[swarm]\nbackend = "ray"\n[swarm.ray]\naddress = "{cluster.address}"\n{extra}'
+        f'{before}[swarm]\nbackend = "ray"\n[swarm.ray]\naddress = "{cluster.address}"\n{extra}'
     )
 
 
@@ -198,6 +199,34 @@ def test_a_base_over_the_bundle_limit_starts_no_agent(
     assert (project / "alpha.txt").read_text() == "alpha v1\n"
 
 
+def test_the_endpoints_cap_holds_across_nodes(cluster: Cluster, project: Path, replay) -> None:
+    second = cluster.add_worker("127.0.0.4", num_cpus=3)
+    try:
+        names = ["alpha", "beta", "gamma", "delta", "eps", "zeta"]
+        for name in names[3:]:
+            (project / f"{name}.txt").write_text(f"{name} v1\n")
+        git(project, "add", "-A")
+        git(project, "commit", "-qm", "more")
+        configure(project, cluster, before="[model]\nmax_concurrency = 2\n")
+        # Six agents at once on two nodes, every answer slow: far more than two would be
+        # in flight if each agent's process kept its own limit.
+        script = swarm_script(names, last_latency_ms=3000, middle_latency_ms=3000)
+        server = replay(script, max_in_flight=2)
+        proc = run_cli(project, server, "--output-format", "stream-json", "Split the work")
+        assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    finally:
+        second.stop()
+    stream = events(proc.stdout)
+    nodes = {e["node"].split("@")[1] for e in stream if e["type"] == "agent_spawned"}
+    assert nodes == {"127.0.0.3", "127.0.0.4"}
+    result = stream[-1]
+    assert sorted(a["name"] for a in result["agents"] if a["merged"]) == sorted(names)
+    assert server.cap.throttled == 0  # never a 429: the cluster never sent a third
+    assert server.cap.peak_in_flight == 2
+    assert result["rate_limit"]["throttled"] == 0
+    assert not [e for e in stream if e["type"] == "rate_limited"]
+
+
 @pytest.fixture
 def mismatched_cluster(tmp_path: Path, projects: Path) -> Iterator[Cluster]:
     """A cluster with one node that runs another kimicode and one that has no git."""
@@ -266,7 +295,7 @@ def test_ctrl_c_keeps_each_agents_work_on_its_branch(
             break
     proc.send_signal(signal.SIGINT)
     rest, err = proc.communicate(timeout=300)
-    assert proc.returncode == 130, err[-3000:]
+    assert proc.returncode == 130, (err[-3000:], rest[-3000:])
     notices = [e["message"] for e in events(rest) if e["type"] == "notice"]
     for name in names:
         assert (project / f"{name}.txt").read_text() == f"{name} v1\n"  # tree untouched
