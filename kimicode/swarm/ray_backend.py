@@ -40,6 +40,7 @@ import kimicode
 from kimicode import events as ev
 from kimicode.config import RaySettings
 from kimicode.errors import KimicodeError, UsageError
+from kimicode.llm.scheduler import RequestScheduler
 from kimicode.swarm import manifest
 from kimicode.swarm.bundles import bundle_base, fetch_branch
 from kimicode.swarm.commit import AgentCommit
@@ -276,7 +277,7 @@ class RayRun:
         scheduler = getattr(self.env.model, "scheduler", None)
         with contextlib.suppress(Exception):
             figures = await self.limiter.figures.remote()
-            if scheduler is not None:
+            if isinstance(scheduler, RequestScheduler):
                 scheduler.count_in(figures)  # the run's result gives the cluster's figures
         for actor in (self.relay, self.limiter):
             with contextlib.suppress(Exception):

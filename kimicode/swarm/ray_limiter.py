@@ -5,7 +5,7 @@ each agent is a process of its own on some node, so each would have its own
 scheduler and together they would send the endpoint many times its cap. So a
 run starts one limiter actor (on the head node, next to the relay) holding the
 one scheduler, and every worker's model client asks it through
-`SharedScheduler`, a `RequestScheduler` whose slots are the actor's:
+`SharedScheduler`, a `RequestLimiter` whose slots are the actor's:
 
 - `acquire` waits in the actor's queue (first come, first served, cluster-wide)
   and answers with the current limit and how long nothing got through;
@@ -44,8 +44,8 @@ class Limiter:
         self.abandoned: set[str] = set()
         """Granted as their requester stopped waiting: given back as soon as they resume."""
 
-    async def acquire(self, ticket: str, front: bool) -> tuple[float, int, float]:
-        """Wait for a slot; (seconds waited, the limit, seconds stalled)."""
+    async def acquire(self, ticket: str, front: bool) -> tuple[float, float, dict[str, Any]]:
+        """Wait for a slot; (seconds waited, seconds stalled, the run's figures)."""
         wait = asyncio.ensure_future(self.scheduler.acquire(front=front))
         self.waiting[ticket] = wait
         try:
@@ -57,7 +57,7 @@ class Limiter:
             self.scheduler.release()
         else:
             self.granted.add(ticket)
-        return waited, self.scheduler.limit, self.scheduler.stalled_for()
+        return waited, self.scheduler.stalled_for(), self.scheduler.figures()
 
     async def release(
         self, ticket: str, answered: bool, refusal: tuple[float | None, int, float] | None
@@ -89,13 +89,19 @@ class Limiter:
         return self.scheduler.figures()
 
 
-class SharedScheduler(RequestScheduler):
-    """A worker's scheduler that asks the run's limiter actor for every slot."""
+class SharedScheduler:
+    """A worker's `RequestLimiter` that asks the run's limiter actor for every slot."""
 
     def __init__(self, limiter: Any, agent: str, wait_budget: float) -> None:
-        super().__init__(1, wait_budget=wait_budget)
         self.limiter = limiter
         self.agent = agent
+        self.wait_budget = wait_budget
+        self.limit = 1
+        """The cluster's limit, as the actor said with the last slot."""
+        self._figures: dict[str, Any] = {}
+        """The run's figures, as the actor said with the last slot."""
+        self._unreported = 0
+        """Refusals sent to the actor since then."""
         self._tickets = itertools.count(1)
         self._held: list[str] = []
         self._refusal: tuple[float | None, int, float] | None = None
@@ -109,30 +115,27 @@ class SharedScheduler(RequestScheduler):
     async def acquire(self, *, front: bool = False) -> float:
         name = ticket(self.agent, next(self._tickets))
         try:
-            waited, self.limit, self._stalled = await self.limiter.acquire.remote(name, front)
+            waited, self._stalled, self._figures = await self.limiter.acquire.remote(name, front)
         except asyncio.CancelledError:
             self.limiter.abandon.remote(name)
             raise
         self._stalled_at = time.monotonic()
-        self.lowest_limit = min(self.lowest_limit, self.limit)
+        self.limit, self._unreported = int(self._figures["limit"]), 0
         self._held.append(name)
-        self.in_flight = len(self._held)
-        self.wait_s += waited
         return float(waited)
 
     def release(self, *, answered: bool = False) -> None:
         if not self._held:
             return
-        ticket = self._held.pop(0)
-        self.in_flight = len(self._held)
-        self.limiter.release.remote(ticket, answered, self._refusal)
+        name = self._held.pop(0)
+        self.limiter.release.remote(name, answered, self._refusal)
         self._refusal = None
         if answered:
             self._stalled, self._refused = 0.0, False
 
     def refused(self, retry_after: float | None, attempt: int, max_backoff: float = 60.0) -> float:
         """Told to the actor with the release that follows; the backoff is decided here."""
-        self.throttled += 1
+        self._unreported += 1
         self._refusal = (retry_after, attempt, max_backoff)
         if not self._stalled and not self._refused:
             self._stalled_at = time.monotonic()
@@ -144,6 +147,13 @@ class SharedScheduler(RequestScheduler):
         if not self._stalled and not self._refused:
             return 0.0
         return self._stalled + time.monotonic() - self._stalled_at
+
+    def figures(self) -> dict[str, float | int]:
+        """The run's figures, cluster-wide, as the actor last said them."""
+        figures = dict(self._figures) or {"limit": self.limit, "lowest_limit": self.limit,
+                                          "start_limit": self.limit, "wait_s": 0.0}  # fmt: skip
+        figures["throttled"] = int(figures.get("throttled", 0)) + self._unreported
+        return figures
 
 
 def start_limiter(ray: Any, limit: int, wait_budget: float, agents: int, head: str) -> Any:

@@ -32,7 +32,7 @@ async def test_the_cap_holds_and_waiters_go_first_come_first_served() -> None:
     await settle()
     assert not fourth.done() and limiter.scheduler.in_flight == 2
     await limiter.release(ticket("b", 1), True, None)
-    assert (await fourth)[1] == 2
+    assert (await fourth)[2]["limit"] == 2
 
 
 async def test_a_refusal_cuts_the_limit_for_everyone() -> None:
@@ -52,7 +52,7 @@ async def test_an_abandoned_wait_leaves_the_queue_and_a_forgotten_agent_its_slot
     await settle()
     await limiter.forget("lost")  # its node died: the slot it held and its place in line
     grant = await later
-    assert grant[1] == 1 and limiter.scheduler.in_flight == 1
+    assert grant[2]["limit"] == 1 and limiter.scheduler.in_flight == 1
     assert waiting.cancelled() or waiting.done()
     await limiter.release(ticket("kept", 1), True, None)
     assert limiter.scheduler.in_flight == 0
