@@ -216,7 +216,7 @@ class Session:
             )
         )
         if self.settings.swarm.enabled and self.settings.swarm.backend == "ray":
-            from kimicode.swarm.ray_backend import preflight
+            from kimicode.swarm.ray_checks import preflight
 
             await preflight(self.settings.swarm.ray)  # no cluster: exit 2 before any model call
         for bad in self.skills.skipped:

@@ -26,6 +26,8 @@ One line per module:
 - `cleanup`: what interrupted runs left (`kimicode swarm clean`).
 - `bundles`: git bundles carrying the base to other machines and agents' work back.
 - `ray_backend`: `[swarm] backend = "ray"`, the driver side: agents as Ray tasks.
+- `ray_checks`: before a Ray swarm: Ray installed, the cluster reachable, every node fit.
+- `ray_limiter`: one request limit for the whole cluster (an actor every worker asks).
 - `ray_node`: the cluster side: one agent run on a node from plain data.
 - `resume`: stopped agents resumed from their kept conversations; `swarm list` / `swarm merge`.
 """

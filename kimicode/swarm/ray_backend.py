@@ -5,7 +5,7 @@ validation, ownership, the merge and its safety stay on the user's machine,
 and the user's working tree is only ever written by that merge. Per run:
 
 1. connect (`[swarm.ray] address`), then check every alive node before any
-   agent starts: same kimicode version as here, git installed;
+   agent starts: same kimicode version as here, git installed (`ray_checks`);
 2. bundle the base once and put it in the object store (refused, saying the
    limit, when it is over `[swarm.ray] max_bundle_bytes`);
 3. start one relay actor, on the head node: workers push their events to it, the driver drains
@@ -38,13 +38,14 @@ from typing import Any
 
 import kimicode
 from kimicode import events as ev
-from kimicode.config import RaySettings
-from kimicode.errors import KimicodeError, UsageError
+from kimicode.errors import KimicodeError
 from kimicode.llm.scheduler import RequestScheduler
 from kimicode.swarm import manifest
 from kimicode.swarm.bundles import bundle_base, fetch_branch
 from kimicode.swarm.commit import AgentCommit
+from kimicode.swarm.ray_checks import HEAD, check_nodes, connect, import_ray
 from kimicode.swarm.ray_limiter import start_limiter
+from kimicode.swarm.resume import transcript_path
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.subagent import SubAgentEnv, SubAgentOutcome
 from kimicode.swarm.tasks import TaskSpec
@@ -52,19 +53,6 @@ from kimicode.swarm.worktrees import AgentWorktree, branch_name
 
 DRAIN_EVERY_S = 0.1
 STOP_GRACE_S = 30.0
-CONNECT_TIMEOUT_S = 10.0
-INSTALL_HINT = "install it with: pip install 'kimicode[ray]'"
-HEAD = "node:__internal_head__"
-"""The resource only the head node has (Ray >= 2.9)."""
-
-
-def import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise UsageError(f'[swarm] backend = "ray" needs Ray, which is not installed; '
-                         f"{INSTALL_HINT}") from None  # fmt: skip
-    return ray
 
 
 class _Relay:
@@ -118,6 +106,8 @@ class RayRun:
     """The node each agent was last seen starting on (its `agent_spawned` event)."""
     fetching: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One fetch into the user's repository at a time."""
+    stopping: set[asyncio.Future[None]] = field(default_factory=set)
+    """Cancelled agents being brought back: their work is fetched before the run closes."""
 
     async def run_agent(self, task: TaskSpec) -> SubAgentOutcome:
         """One agent on the cluster, as a local outcome whose branch is in the user's repo."""
@@ -142,7 +132,12 @@ class RayRun:
         try:
             return dict(await ref)
         except asyncio.CancelledError:
-            await asyncio.shield(self._stop(task, ref))
+            # The stop goes on even if this is cancelled again (a second Ctrl-C, the swarm
+            # cancelling every agent): `close` waits for it before the relay goes.
+            stop = asyncio.ensure_future(self._stop(task, ref))
+            self.stopping.add(stop)
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(stop)
             raise
         except Exception as exc:  # the node died, the worker crashed, the task raised
             return exc
@@ -196,6 +191,7 @@ class RayRun:
             owned=list(task.files),
         )
         out.worktree = worktree
+        out.transcript = await self._keep_transcript(task, data.get("transcript") or "")
         if commit is not None and data.get("bundle"):
             async with self.fetching:
                 tip = await fetch_branch(self.root, data["bundle"], branch)
@@ -203,12 +199,36 @@ class RayRun:
                 worktree, tip, commit["message"], commit["changed"], commit["outside"],
                 commit["diffstat"],
             )  # fmt: skip
-            await manifest.update_agent(
-                self.root, self.run_id, task.name, branch=branch, status="committed", commit=tip
-            )
+            await self._record(task, out, status="committed", commit=tip)
         else:
             out.commit = AgentCommit(worktree, None, "")
+            await self._record(task, out)
         return out
+
+    async def _keep_transcript(self, task: TaskSpec, text: str) -> str | None:
+        """The agent's conversation in the session's folder, as a local agent's is kept."""
+        if self.env.transcripts is None:
+            return None
+        path = transcript_path(self.env.transcripts, self.run_id, task.name)
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+        await asyncio.to_thread(write)
+        return str(path)
+
+    async def _record(self, task: TaskSpec, out: SubAgentOutcome, **more: Any) -> None:
+        """The run's manifest here knows the agent: `swarm list`, merge and resume use it.
+
+        Its worktree was on a node: here it is `removed` from the start."""
+        await manifest.update_agent(
+            self.root, self.run_id, task.name,
+            branch=branch_name(self.run_id, task.name),
+            worktree=str(manifest.worktree_path(self.root, self.run_id, task.name)),
+            removed=True, outcome=out.status, task=task.model_dump(), transcript=out.transcript,
+            **more,
+        )  # fmt: skip
 
     async def _lost(self, task: TaskSpec, exc: BaseException) -> SubAgentOutcome:
         """An agent whose task raised or whose node died: failed, said so as a local one is."""
@@ -223,7 +243,11 @@ class RayRun:
                 tool_calls=0, error=error, node=self.nodes.get(task.name),
             )
         )  # fmt: skip
-        return SubAgentOutcome(task.name, "error", "", task.files, error=error)
+        out = SubAgentOutcome(task.name, "error", "", task.files, error=error)
+        # Its conversation and worktree died with the node: resuming it starts it over.
+        out.transcript = await self._keep_transcript(task, "")
+        await self._record(task, out)
+        return out
 
     def _payload(self, task: TaskSpec) -> dict[str, Any]:
         env = self.env
@@ -268,6 +292,8 @@ class RayRun:
             )
 
     async def close(self) -> None:
+        if self.stopping:
+            await asyncio.gather(*self.stopping, return_exceptions=True)
         if self.poller is not None:
             self.poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -288,8 +314,9 @@ async def start_run(root: Path, run_id: str, base: Base, env: SubAgentEnv) -> Ra
     """Connect, check the nodes, put the base in the object store, start the relay."""
     ray = import_ray()
     settings = env.settings.swarm.ray
-    await asyncio.to_thread(_connect, ray, settings.address)
-    await _check_nodes(ray)
+    await asyncio.to_thread(connect, ray, settings.address)
+    await check_nodes(ray)
+    await manifest.start_run(root, run_id, base.commit, base.ref)
     data = await bundle_base(root, base.commit)
     if len(data) > settings.max_bundle_bytes:
         raise KimicodeError(
@@ -314,74 +341,12 @@ async def start_run(root: Path, run_id: str, base: Base, env: SubAgentEnv) -> Ra
     return run
 
 
-async def preflight(settings: RaySettings) -> None:
-    """Ray is installed and the cluster's address answers, or a usage error (exit 2) now."""
-    import_ray()
-    address = settings.address
-    if address == "auto":
-        return  # Ray finds a local cluster itself, and says so quickly when there is none
-    host, _, port = address.split("://", 1)[-1].rpartition(":")
-    try:
-        async with asyncio.timeout(CONNECT_TIMEOUT_S):
-            _, writer = await asyncio.open_connection(host.strip("[]"), int(port))
-        writer.close()
-    except (OSError, TimeoutError, ValueError) as exc:
-        reason = "no answer" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
-        raise UsageError(
-            f"cannot reach the Ray cluster at [swarm.ray] address = {address!r}: {reason}"
-        ) from None
-
-
-def _connect(ray: Any, address: str) -> None:
-    if ray.is_initialized():
-        return
-    try:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise UsageError(
-            f"cannot reach the Ray cluster at [swarm.ray] address = {address!r}: {exc}"
-        ) from None
-
-
-async def _check_nodes(ray: Any) -> None:
-    """Every alive node runs this kimicode and has git, or no agent starts."""
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    nodes = [n for n in ray.nodes() if n.get("Alive")]
-    probe = ray.remote(num_cpus=0)(_probe_entry)
-    refs = [
-        probe.options(
-            scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
-        ).remote()
-        for n in nodes
-    ]
-    answers = await asyncio.gather(*refs)
-    problems = []
-    for node, answer in zip(nodes, answers, strict=True):
-        where = node.get("NodeManagerAddress", node["NodeID"][:12])
-        if answer["version"] != kimicode.__version__:
-            problems.append(
-                f"node {where} runs kimicode {answer['version']}, this machine "
-                f"{kimicode.__version__}"
-            )
-        if not answer["git"]:
-            problems.append(f"node {where} has no git")
-    if problems:
-        raise UsageError("the Ray cluster cannot run this swarm: " + "; ".join(problems))
-
-
 def _run_agent_entry(
     payload: dict[str, Any], bundle: bytes, relay: Any, limiter: Any
 ) -> dict[str, Any]:
     from kimicode.swarm.ray_node import run_agent
 
     return run_agent(payload, bundle, relay, limiter)
-
-
-def _probe_entry() -> dict[str, Any]:
-    from kimicode.swarm.ray_node import probe_node
-
-    return probe_node()
 
 
 def _describe(exc: BaseException) -> str:

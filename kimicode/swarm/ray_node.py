@@ -13,6 +13,8 @@ agent's commands would inherit). Events
 are sent to the driver's relay actor in small batches as they happen; the
 relay's answer says when the user cancelled, and the agent is then cancelled
 the same way a local one is, so its work is committed before it returns.
+Its conversation goes back with its result, so the driver keeps it in the
+session's folder and an unfinished agent can be resumed there.
 Every model request takes its slot from the run's limiter actor
 (`ray_limiter`), so the endpoint's cap holds across nodes. Approvals cannot
 reach a person from here: "ask" is a refusal, as in print
@@ -25,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import kimicode
@@ -91,6 +95,7 @@ async def _run(payload: dict[str, Any], bundle: bytes, relay: Any, limiter: Any)
         sandbox=await _sandbox(settings, emit),
         repo_summary=payload.get("repo_summary", ""),
         instructions=payload.get("instructions", ""),
+        transcripts=Path(tempfile.mkdtemp(prefix="kimicode-transcript-")),
     )
     base = Base(commit=payload["base"], dirty=False)
     agent = asyncio.create_task(run_subagent(task, base, payload["run_id"], env))
@@ -108,6 +113,7 @@ async def _run(payload: dict[str, Any], bundle: bytes, relay: Any, limiter: Any)
         await limiter.forget.remote(task.name)
     branch = branch_name(payload["run_id"], task.name)
     data = await bundle_branch(repo, branch, base.commit)
+    said = _take_transcript(env.transcripts, payload["run_id"], task.name)
     worktree = manifest.worktree_path(repo, payload["run_id"], task.name)
     if worktree.exists():
         await git(repo, "worktree", "remove", "--force", "--force", str(worktree), check=False)
@@ -121,7 +127,8 @@ async def _run(payload: dict[str, Any], bundle: bytes, relay: Any, limiter: Any)
             "diffstat": "",
         }
         return {"name": task.name, "status": "cancelled", "error": "cancelled by the user",
-                "commit": commit if data else None, "bundle": data, "node": node}  # fmt: skip
+                "commit": commit if data else None, "bundle": data, "node": node,
+                "transcript": said}  # fmt: skip
     done = outcome.commit
     return {
         "name": outcome.name,
@@ -147,7 +154,22 @@ async def _run(payload: dict[str, Any], bundle: bytes, relay: Any, limiter: Any)
         },
         "bundle": data,
         "node": node,
+        "transcript": said,
     }
+
+
+def _take_transcript(folder: Path | None, run_id: str, agent: str) -> str:
+    """The agent's conversation (JSONL), for the driver to keep for resuming; then gone here."""
+    import shutil
+
+    from kimicode.swarm.resume import transcript_path
+
+    if folder is None:
+        return ""
+    path = transcript_path(folder, run_id, agent)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    shutil.rmtree(folder, ignore_errors=True)
+    return text
 
 
 class _Relay:

@@ -47,7 +47,7 @@ def test_a_killed_test_process_leaves_no_node_behind(tmp_path: Path) -> None:
     os.kill(owner.pid, signal.SIGKILL)  # no finalizer, no atexit: only the watchdog is left
     owner.wait()
     deadline = time.monotonic() + 120
-    while _pids_of(leader, marker, cache) and time.monotonic() < deadline:
+    while (_pids_of(leader, marker, cache) or temp.exists()) and time.monotonic() < deadline:
         time.sleep(0.5)
     left = _pids_of(leader, marker, cache)
     for pid in left:  # do not leak them even when the claim fails

@@ -85,10 +85,7 @@ def swarm_script(
             f"^Task {n}:",
             [
                 turn(tool_calls=[call("read_file", path=f"{n}.txt")]),
-                turn(
-                    tool_calls=[call("write_file", path=f"{n}.txt", content=f"{n} v2\n")],
-                    latency_ms=middle_latency_ms,
-                ),
+                turn(tool_calls=[rewrite(n)], latency_ms=middle_latency_ms),
                 turn(f"{n} rewritten.", latency_ms=last_latency_ms),
             ],
         )
@@ -98,6 +95,10 @@ def swarm_script(
         ("^Split", [turn(tool_calls=[call("spawn_agents", tasks=tasks)]), turn("All merged.")]),
         *subs,
     )
+
+
+def rewrite(name: str) -> dict[str, Any]:
+    return call("write_file", path=f"{name}.txt", content=f"{name} v2\n")
 
 
 def run_cli(
@@ -438,6 +439,23 @@ def test_a_node_that_dies_fails_or_restarts_its_agents_and_the_others_merge(
             assert "on the cluster" in (finished[name]["error"] or ""), finished[name]
             assert finished[name]["node"].endswith("@127.0.0.4")
         assert f"sub-agent {lost[0]} error: on the cluster" in result["error"]
+        assert all(agents[n]["resumable"] for n in lost), result["agents"]
+        assert not any(agents[n]["resumable"] for n in kept)
+        # Resumed, they start over (their worktrees died with the node) and are merged.
+        resume = [{"name": n} for n in lost]
+        redo = [
+            (f"^Task {n}:", [turn(tool_calls=[rewrite(n)]), turn(f"{n} redone.")]) for n in lost
+        ]
+        spawn = turn(tool_calls=[call("spawn_agents", resume=resume)])
+        again = replay(script(("^Split", [spawn, turn("Done.")]), *redo))
+        proc = run_cli(
+            project, again, "--continue", "--output-format", "stream-json", "Resume the lost"
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+        resumed = {a["name"]: a for a in events(proc.stdout)[-1]["agents"]}
+        assert sorted(resumed) == lost and all(a["merged"] for a in resumed.values())
+        for name in names:
+            assert (project / f"{name}.txt").read_text() == f"{name} v2\n"
     else:  # started again on the node that lives, and merged like the others
         assert proc.returncode == 0, (result, err[-2000:])
         notices = [e for e in stream if e["type"] == "notice" and e["agent"] in lost]
