@@ -49,6 +49,7 @@ from kimicode.swarm.resume import transcript_path
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.subagent import SubAgentEnv, SubAgentOutcome
 from kimicode.swarm.tasks import TaskSpec
+from kimicode.swarm.uninterruptible import uninterruptible
 from kimicode.swarm.worktrees import AgentWorktree, branch_name
 
 DRAIN_EVERY_S = 0.1
@@ -106,8 +107,6 @@ class RayRun:
     """The node each agent was last seen starting on (its `agent_spawned` event)."""
     fetching: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One fetch into the user's repository at a time."""
-    stopping: set[asyncio.Future[None]] = field(default_factory=set)
-    """Cancelled agents being brought back: their work is fetched before the run closes."""
 
     async def run_agent(self, task: TaskSpec) -> SubAgentOutcome:
         """One agent on the cluster, as a local outcome whose branch is in the user's repo."""
@@ -132,12 +131,9 @@ class RayRun:
         try:
             return dict(await ref)
         except asyncio.CancelledError:
-            # The stop goes on even if this is cancelled again (a second Ctrl-C, the swarm
-            # cancelling every agent): `close` waits for it before the relay goes.
-            stop = asyncio.ensure_future(self._stop(task, ref))
-            self.stopping.add(stop)
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(stop)
+            # Through any further cancel (the swarm cancelling every agent): its work comes
+            # back before the run closes its relay.
+            await uninterruptible(self._stop(task, ref))
             raise
         except Exception as exc:  # the node died, the worker crashed, the task raised
             return exc
@@ -292,8 +288,6 @@ class RayRun:
             )
 
     async def close(self) -> None:
-        if self.stopping:
-            await asyncio.gather(*self.stopping, return_exceptions=True)
         if self.poller is not None:
             self.poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
