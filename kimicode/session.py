@@ -341,8 +341,11 @@ class Session:
         from kimicode.agent.compaction import compactor_for
         from kimicode.llm.types import Usage
 
-        compactor = compactor_for(self.settings.model, Usage(), self.model)
+        usage = Usage()
+        compactor = compactor_for(self.settings.model, usage, self.model)
         fitted, report = await compactor.compact_now(self.history)
+        if usage.prompt_tokens or usage.completion_tokens:  # the summary is paid for too
+            self.bus(ev.UsageReport(**usage.to_dict()))
         if report is not None:
             self.history[:] = fitted
             self.log.compaction(fitted)

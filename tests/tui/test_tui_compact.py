@@ -25,7 +25,12 @@ SCRIPT = {
         },
         {
             "match": "^Summarise this coding session",
-            "turns": [{"content": "The user asked about the parser twice; explained."}],
+            "turns": [
+                {
+                    "content": "The user asked about the parser twice; explained.",
+                    "usage": {"prompt_tokens": 4_000, "completion_tokens": 100},
+                }
+            ],
         },
     ]
 }
@@ -50,6 +55,7 @@ async def test_compact_reports_real_figures_and_keeps_the_last_prompt(replay, ma
         await ask(pilot, app, THIRD, 3)
         history = list(app.session.history)
         estimate = estimate_messages(history)
+        prompt_tokens = app.usage.prompt_tokens
         assert 3_000 < estimate < 8_000  # a ~5k-token conversation
         await type_text(pilot, "/compact")
         await pilot.press("enter")
@@ -64,6 +70,7 @@ async def test_compact_reports_real_figures_and_keeps_the_last_prompt(replay, ma
         assert [m["role"] for m in kept] == ["system", "user", "user", "user", "assistant"]
         assert kept[2]["content"].startswith(SUMMARY_PREFIX)
         assert kept[3]["content"] == THIRD and kept[4]["content"].startswith("three ")
+        assert app.usage.prompt_tokens == prompt_tokens + 4_000  # the summary call is counted
         left = int(app.query_one(StatusBar).render().plain.split("% context left")[0].split()[-1])
         assert left >= 97  # the bar follows the compacted history, not the old request
         await ask(pilot, app, "fourth: did it work?", 4)
