@@ -345,7 +345,11 @@ class Session:
         compactor = compactor_for(self.settings.model, usage, self.model)
         fitted, report = await compactor.compact_now(self.history)
         if usage.prompt_tokens or usage.completion_tokens:  # the summary is paid for too
-            self.bus(ev.UsageReport(**usage.to_dict()))
+            self.bus(
+                ev.UsageReport(
+                    prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens
+                )
+            )
         if report is not None:
             self.history[:] = fitted
             self.log.compaction(fitted)
