@@ -6,11 +6,15 @@ agent is doing, so a narrow terminal shows whole rows instead of cutting them.
 With 300 agents streaming, a batch changes hundreds of cells: each row is kept
 as plain strings and compared as such (a `Text` is made only for a cell that
 changed), and the changed cells are written together with one refresh, where
-`DataTable.update_cell` would schedule a repaint for every one of them.
+`DataTable.update_cell` would schedule a repaint for every one of them. A
+repaint redraws every visible row, so with more than `MANY_ROWS` agents the
+table repaints for new data at most every `REPAINT_S` (a key press still
+repaints at once, with the data as it is): the app stays free for the keys.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -24,6 +28,8 @@ from kimicode.ui.tui.swarm_state import AgentState
 COLUMNS = ("agent", "status", "files", "steps", "tool", "tokens", "elapsed", "merge", "task")
 COMPACT = ("agent", "status", "steps", "elapsed", "task")
 COMPACT_WIDTH = 100
+MANY_ROWS = 60
+REPAINT_S = 0.25
 WIDTHS = {"status": 9, "steps": 5, "tool": 12, "tokens": 7, "elapsed": 7, "merge": 8}
 """Columns whose content changes width while an agent runs get room up front."""
 STATUS_STYLES = {
@@ -69,6 +75,8 @@ class AgentTable(DataTable[Any]):
         self._shown: dict[str, tuple[str, ...]] = {}
         self.columns_shown: tuple[str, ...] = ()
         self._task_width = 60
+        self._painted = 0.0
+        self._repaint_due = False
 
     def on_mount(self) -> None:
         self._lay_out(self.size.width or self.app.size.width)
@@ -122,7 +130,21 @@ class AgentTable(DataTable[Any]):
             self._shown[agent.name] = values
         if changed:  # what `update_cell` does for each cell, once for them all
             self._update_count += 1
+            self._repaint()
+
+    def _repaint(self) -> None:
+        now = time.monotonic()
+        if len(self._shown) <= MANY_ROWS or now - self._painted >= REPAINT_S:
+            self._painted = now
             self.refresh()
+        elif not self._repaint_due:
+            self._repaint_due = True
+            self.set_timer(REPAINT_S - (now - self._painted), self._repaint_now)
+
+    def _repaint_now(self) -> None:
+        self._repaint_due = False
+        self._painted = time.monotonic()
+        self.refresh()
 
     def shows(self, name: str) -> bool:
         return name in self._shown
