@@ -231,12 +231,15 @@ class SwarmFinished(Event):
     agents: int
     merged: int
     failed: int
+    """Agents that ended in an error or a limit (a cancelled one is not a failure)."""
     conflicts: int
     wall_s: float
     agent_time_s: float
     speedup: float
     critical_steps: int
     total_steps: int
+    cancelled: int = 0
+    """Agents stopped by the user (from the dashboard): their work is kept on their branches."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -170,13 +170,17 @@ class Translator:
             )
         title = (
             f"Swarm merged {done.merged} of {done.agents} agents "
-            f"({len(self.merged)} files, {done.failed} failed, {done.conflicts} conflicts)"
+            f"({len(self.merged)} files, {done.failed} failed, "
+            + (f"{done.cancelled} cancelled, " if done.cancelled else "")
+            + f"{done.conflicts} conflicts)"
         )
         return acp.start_tool_call(
             f"swarm:{done.run_id}:merge",
             title,
             kind="edit",
-            status="completed" if not (done.failed or done.conflicts) else "failed",
+            status="completed"
+            if not (done.failed or done.cancelled or done.conflicts)
+            else "failed",
             content=content or None,
             locations=[schema.ToolCallLocation(path=str(self.root / f)) for f in self.merged]
             or None,
@@ -184,6 +188,7 @@ class Translator:
                 "merged": done.merged,
                 "agents": done.agents,
                 "failed": done.failed,
+                "cancelled": done.cancelled,
                 "conflicts": done.conflicts,
                 "speedup": done.speedup,
             },

@@ -76,7 +76,8 @@ class TextRenderer:
             case ev.SwarmFinished() as s:
                 c.print(
                     f"[bold]swarm done[/]: {s.merged}/{s.agents} merged, {s.failed} failed, "
-                    f"{s.conflicts} conflicts; critical steps {s.critical_steps} of "
+                    + (f"{s.cancelled} cancelled, " if s.cancelled else "")
+                    + f"{s.conflicts} conflicts; critical steps {s.critical_steps} of "
                     f"{s.total_steps}; wall {s.wall_s:.1f}s vs {s.agent_time_s:.1f}s of agent "
                     f"time: speedup {s.speedup:.1f}x"
                 )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from helpers import call, git, orchestrator, script, sub_agent, task, turn
 
+from kimicode import events as ev
 from kimicode.ui.tui.screens.dashboard import DashboardScreen
 from kimicode.ui.tui.widgets.agent_table import AgentTable
 from kimicode.ui.tui.widgets.notice_line import NoticeLine
@@ -79,3 +80,57 @@ async def test_ctrl_c_mid_swarm_cancels_every_agent_and_says_where_the_work_is(
     for name in kept:
         branch = next(b for b in branches if b.endswith(f"/{name}"))
         assert git(repo, "show", f"{branch}:{name}.txt") == f"{name} so far\n"
+
+
+ONE_SLOW = script(
+    orchestrator([task("fast", "fast.txt"), task("slow", "slow.txt")], "One was cancelled."),
+    sub_agent(
+        "fast",
+        [turn(tool_calls=[call("write_file", path="fast.txt", content="fast\n")]), turn("done")],
+    ),
+    sub_agent(
+        "slow",
+        [
+            turn(tool_calls=[call("write_file", path="slow.txt", content="slow so far\n")]),
+            turn(tool_calls=[call("run_shell", command="sleep 30")]),
+            turn("never"),
+        ],
+    ),
+)
+
+
+async def test_an_agent_cancelled_from_the_dashboard_is_not_counted_as_failed(
+    replay, make_app, repo: Path
+) -> None:
+    """The swarm's own figures (what print mode, stream-json and ACP report) say so too."""
+    server = replay(ONE_SLOW)
+    app = make_app(server, flags={"swarm.enabled": True, "permissions.mode": "yolo"})
+    finished: list[ev.SwarmFinished] = []
+    app.session.bus.subscribe(
+        lambda e: finished.append(e) if isinstance(e, ev.SwarmFinished) else None
+    )
+    async with app.run_test(size=(140, 45)) as pilot:
+        await type_text(pilot, "Split the work")
+        await pilot.press("enter")
+        screen = await wait_for_screen(pilot, DashboardScreen, AgentTable)
+        table = screen.query_one(AgentTable)
+        await wait_until(
+            pilot,
+            lambda: (
+                statuses_of(table, ["fast", "slow"]) == ["success", "running"]
+                and app.swarm.agents["slow"].tool == "run_shell"
+            ),
+        )
+        table.move_cursor(row=table.get_row_index("slow"))
+        await pilot.press("c")
+        await wait_until(pilot, lambda: bool(finished) and not app.busy)
+    [done] = finished
+    assert (done.agents, done.merged, done.failed, done.cancelled) == (2, 1, 0, 1)
+    assert (repo / "fast.txt").read_text() == "fast\n"
+    branches = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/kimicode").split()
+    [slow] = [b for b in branches if b.endswith("/slow")]
+    assert git(repo, "show", f"{slow}:slow.txt") == "slow so far\n"
+
+
+def statuses_of(table: AgentTable, names: list[str]) -> list[str]:
+    return [str(table.get_cell(n, "status")) if table.shows(n) else "" for n in names]
