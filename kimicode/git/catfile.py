@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kimicode.git.run import git_argv, git_env, git_result
+from kimicode.spawn import spawn
 
 
 class CatFile:
@@ -79,7 +80,7 @@ class CatFile:
     async def _start(self) -> asyncio.subprocess.Process:
         if self._proc is None or self._proc.returncode is not None:
             env = git_env(self.env)
-            self._proc = await asyncio.create_subprocess_exec(
+            self._proc = await spawn(
                 *await git_argv(self.cwd, ["cat-file", "--batch"], env),
                 cwd=str(self.cwd), env=env,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kimicode.errors import KimicodeError
+from kimicode.spawn import spawn
 from kimicode.trust.sandbox import scrub_env
 
 LOCK_MARKERS = (".lock': File exists", "Unable to create", "cannot lock ref", "is locked")
@@ -147,7 +148,7 @@ _LIST = ("config", "--list", "--null", "--show-scope")
 async def _exec(
     argv: list[str], cwd: Path | str, env: Mapping[str, str], input: bytes | None
 ) -> tuple[int, bytes, bytes]:
-    proc = await asyncio.create_subprocess_exec(
+    proc = await spawn(
         *argv,
         cwd=str(cwd),
         env=dict(env),

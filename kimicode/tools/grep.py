@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from kimicode.errors import ToolError
 from kimicode.globs import glob_match
+from kimicode.spawn import spawn
 from kimicode.tools.base import Tool, ToolContext, ToolResult
 from kimicode.tools.text_files import looks_binary, split_lines
 from kimicode.tools.workspace import Workspace
@@ -145,7 +146,7 @@ async def ripgrep_search(
     ]  # fmt: skip
     argv += ["--glob", "!.git"]
     argv += ["--regexp", pattern, "--", scope]
-    proc = await asyncio.create_subprocess_exec(
+    proc = await spawn(
         *argv,
         cwd=root,
         stdin=asyncio.subprocess.DEVNULL,
