@@ -236,6 +236,8 @@ def _drop_finished_manifests(repo_root: Path, remaining_runs: set[str]) -> None:
     for run in manifest.list_manifests(repo_root):
         if run.run_id in remaining_runs:
             continue
-        manifest.manifest_path(repo_root, run.run_id).unlink(missing_ok=True)
+        path = manifest.manifest_path(repo_root, run.run_id)
+        path.unlink(missing_ok=True)
+        manifest.lock_path(path).unlink(missing_ok=True)
         folder = manifest.worktrees_dir(repo_root) / run.run_id
         shutil.rmtree(folder, ignore_errors=True)

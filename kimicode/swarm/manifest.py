@@ -4,17 +4,23 @@ Worktrees sit in the user's cache directory (never inside the project, so the
 main agent's glob and grep do not see them), keyed by repository:
 ``<cache>/worktrees/<repo-key>/<run_id>/<agent>``. Each run keeps a manifest
 at ``<cache>/runs/<repo-key>/<run_id>.json`` that is rewritten (atomically) as
-the run progresses, so an interrupted run can be found and cleaned up.
+the run progresses, so an interrupted run can be found and cleaned up. Every
+read-modify-write holds a file lock beside it as well as a per-process asyncio
+lock: on a Ray node several worker processes record their agents in the same
+manifest, and one process's write must not drop another's agent.
 `KIMICODE_CACHE_DIR` moves the whole cache (tests point it into a temp dir).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +127,22 @@ def _lock(path: Path) -> asyncio.Lock:
     return _locks.setdefault(str(path), asyncio.Lock())
 
 
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Held across processes while one of them reads, changes and writes the manifest."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path(path), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def read_manifest(path: Path) -> RunManifest | None:
     try:
         return RunManifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
@@ -139,9 +161,16 @@ async def start_run(repo_root: Path, run_id: str, base: str, base_ref: str | Non
     """Create the run's manifest if it does not exist yet."""
     path = manifest_path(repo_root, run_id)
     async with _lock(path):
-        if not path.exists():
-            manifest = RunManifest(run_id=run_id, repo=str(repo_root), base=base, base_ref=base_ref)
-            await asyncio.to_thread(_write, path, manifest)
+
+        def create() -> None:
+            with _file_lock(path):
+                if not path.exists():
+                    fresh = RunManifest(
+                        run_id=run_id, repo=str(repo_root), base=base, base_ref=base_ref
+                    )
+                    _write(path, fresh)
+
+        await asyncio.to_thread(create)
 
 
 async def update_agent(repo_root: Path, run_id: str, agent: str, **changes: Any) -> None:
@@ -150,16 +179,19 @@ async def update_agent(repo_root: Path, run_id: str, agent: str, **changes: Any)
     async with _lock(path):
 
         def apply() -> None:
-            manifest = read_manifest(path)
-            if manifest is None:
-                return
-            record = manifest.agents.get(agent)
-            if record is None:
-                record = AgentRecord(branch=changes["branch"], worktree=changes["worktree"])
-                manifest.agents[agent] = record
-            for key, value in changes.items():
-                setattr(record, key, value)
-            _write(path, manifest)
+            with _file_lock(path):
+                manifest = read_manifest(path)
+                if manifest is None:
+                    return
+                record = manifest.agents.get(agent)
+                if record is None:
+                    if "branch" not in changes:
+                        return  # never laid out (its worktree failed): nothing to resume
+                    record = AgentRecord(branch=changes["branch"], worktree=changes["worktree"])
+                    manifest.agents[agent] = record
+                for key, value in changes.items():
+                    setattr(record, key, value)
+                _write(path, manifest)
 
         await asyncio.to_thread(apply)
 
@@ -170,11 +202,12 @@ async def finish_run(repo_root: Path, run_id: str, *, interrupted: bool = False)
     async with _lock(path):
 
         def apply() -> None:
-            manifest = read_manifest(path)
-            if manifest is not None:
-                manifest.finished = True
-                manifest.interrupted = interrupted
-                _write(path, manifest)
+            with _file_lock(path):
+                manifest = read_manifest(path)
+                if manifest is not None:
+                    manifest.finished = True
+                    manifest.interrupted = interrupted
+                    _write(path, manifest)
 
         await asyncio.to_thread(apply)
 
