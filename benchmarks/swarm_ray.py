@@ -61,7 +61,8 @@ async def one_run(root: Path, url: str, n: int, address: str | None) -> dict:
     await session.aclose()
     result = session.result_event(outcome)
     failed = [a["name"] for a in result.agents if a["status"] != "success"]
-    return {"wall": wall, "swarm_wall": finished[-1].wall_s, "failed": len(failed)}
+    return {"wall": wall, "swarm_wall": finished[-1].wall_s, "failed": len(failed),
+            "error": (result.error or "")[:1500]}  # fmt: skip
 
 
 def child(n: int, address: str | None) -> None:
@@ -73,7 +74,10 @@ def measure(n: int, address: str | None) -> dict:
     out = subprocess.run(argv, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"N={n} address={address} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    figures = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not figures:  # Ray writes its own lines to stdout too: the figures are the JSON one
+        raise SystemExit(f"N={n} address={address} printed no figures:\n{out.stdout[-3000:]}")
+    return json.loads(figures[-1])
 
 
 def overheads(address: str, workdir: Path) -> dict[str, float]:
@@ -89,7 +93,9 @@ def overheads(address: str, workdir: Path) -> dict[str, float]:
     ray.init(address=address, log_to_driver=False)
 
     @ray.remote(num_cpus=0.05)
-    def on_node(data: bytes, commit: str, cache: str) -> tuple[dict[str, float], bytes]:
+    def on_node(
+        data: bytes, commit: str, cache: str, branch: str
+    ) -> tuple[dict[str, float], bytes]:
         import asyncio as aio
         import subprocess as sp
 
@@ -100,7 +106,6 @@ def overheads(address: str, workdir: Path) -> dict[str, float]:
         t0 = time.perf_counter()
         aio.run(unpack_base(data, commit, Path(cache)))
         took["unpack cached"] = time.perf_counter() - t0
-        branch = "kimicode/bench/agent"
         wt = Path(cache) / "wt"
         t0 = time.perf_counter()
         sp.run(["git", "branch", "-f", branch, commit], cwd=repo, check=True)
@@ -131,11 +136,12 @@ def overheads(address: str, workdir: Path) -> dict[str, float]:
         t0 = time.perf_counter()
         ray.get(nothing.remote())
         rows["task round trip"].append(time.perf_counter() - t0)
-        took, back = ray.get(on_node.remote(data, base, str(workdir / f"node-cache{i}")))
+        branch = f"kimicode/bench/agent{i}"
+        took, back = ray.get(on_node.remote(data, base, str(workdir / f"node-cache{i}"), branch))
         for name, seconds in took.items():
             rows[name].append(seconds)
         t0 = time.perf_counter()
-        asyncio.run(fetch_branch(root, back, f"kimicode/bench/agent{i}"))
+        asyncio.run(fetch_branch(root, back, branch))
         rows["fetch back"].append(time.perf_counter() - t0)
     ray.shutdown()
     return {k: statistics.median(v) for k, v in rows.items()}
