@@ -31,6 +31,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from _common import replay_server
+
 CALLS = 4
 LATENCY_MS = 300
 
@@ -90,25 +92,8 @@ def run_swarm(agents: int, cap: int | None) -> dict:
         tmpdir = Path(tmp)
         root = tmpdir / "repo"
         make_repo(root)
-        script = tmpdir / "script.json"
-        script.write_text(json.dumps(build_script(agents)))
         limit = ["--max-in-flight", str(cap)] if cap else []
-        server = subprocess.Popen(
-            [sys.executable, "-m", "kimicode.replay", str(script), *limit],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            url = server.stdout.readline().strip()
-            env = {
-                **os.environ,
-                "KIMICODE_BASE_URL": url,
-                "KIMICODE_API_KEY": "sk-bench",
-                "KIMICODE_DATA_DIR": str(tmpdir / "data"),
-                "KIMICODE_CACHE_DIR": str(tmpdir / "cache"),
-                "XDG_CONFIG_HOME": str(tmpdir / "config"),
-            }
+        with replay_server(build_script(agents), tmpdir, *limit) as (url, env):
             proc = subprocess.run(
                 [
                     sys.executable,
@@ -133,9 +118,6 @@ def run_swarm(agents: int, cap: int | None) -> dict:
             )
             with urllib.request.urlopen(url.removesuffix("/v1") + "/replay/state") as answer:
                 state = json.load(answer)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     results = [e for e in events if e["type"] == "result"]
     if not results:
@@ -192,24 +174,7 @@ def run_resume(agents: int, interrupted: bool) -> dict:
         tmpdir = Path(tmp)
         root = tmpdir / "repo"
         make_repo(root)
-        script = tmpdir / "script.json"
-        script.write_text(json.dumps(resume_script(agents, interrupted)))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "kimicode.replay", str(script)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            url = server.stdout.readline().strip()
-            env = {
-                **os.environ,
-                "KIMICODE_BASE_URL": url,
-                "KIMICODE_API_KEY": "sk-bench",
-                "KIMICODE_DATA_DIR": str(tmpdir / "data"),
-                "KIMICODE_CACHE_DIR": str(tmpdir / "cache"),
-                "XDG_CONFIG_HOME": str(tmpdir / "config"),
-            }
+        with replay_server(resume_script(agents, interrupted), tmpdir) as (url, env):
             args = [
                 sys.executable,
                 "-m",
@@ -257,9 +222,6 @@ def run_resume(agents: int, interrupted: bool) -> dict:
             wall = time.perf_counter() - started
             after = _calls(_state(url))
             merged = len(list((root / "out").glob("*.txt"))) if (root / "out").is_dir() else 0
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     redone_finished = sum(after.get(k, 0) - before.get(k, 0) for k in before if k.startswith("f"))
     redone_resumed = sum(after.get(k, 0) for k in after if k.startswith("s")) - 3 * (
         agents - agents // 2

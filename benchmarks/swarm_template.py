@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _common import replay_server
+
 PROMPT = (
     "Translate docs/{item}.md into French and write the translation to "
     "docs/fr/{item}.md. Keep every heading level, code block, link target and the "
@@ -87,31 +89,12 @@ def run(n: int, templated: bool) -> dict:
         tmpdir = Path(tmp)
         root = tmpdir / "repo"
         make_repo(root, n)
-        script = tmpdir / "script.json"
-        script.write_text(json.dumps(build_script(n, templated)))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "kimicode.replay", str(script), "--port", "0"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            url = server.stdout.readline().strip()
-            env = {
-                **os.environ,
-                "KIMICODE_BASE_URL": url,
-                "KIMICODE_API_KEY": "sk-bench",
-                "KIMICODE_DATA_DIR": str(tmpdir / "data"),
-                "KIMICODE_CACHE_DIR": str(tmpdir / "cache"),
-            }
+        with replay_server(build_script(n, templated), tmpdir) as (_url, env):
             out = subprocess.run(
                 [sys.executable, "-m", "kimicode", "-p", "Translate the docs", "--swarm",
                  "--yolo", "--max-agents", str(min(n, 300)), "--output-format", "json"],
                 cwd=root, env=env, capture_output=True, text=True, check=False,
             )  # fmt: skip
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
         if out.returncode != 0:
             raise SystemExit(f"run failed ({out.returncode}):\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout)
