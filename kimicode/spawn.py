@@ -5,17 +5,24 @@ still connecting the child's pipes (CPython gh-103847): the cancelled call kills
 the child and then waits for an exit notice that never comes, so the task (a
 sub-agent committing on Ctrl-C, say) hangs forever. Here the start runs shielded;
 a cancel that lands meanwhile waits for the start to finish (it takes
-milliseconds), kills and reaps the child, and then goes on as a cancel.
+milliseconds), stops the child (by default: kill and reap it; the process launcher
+ends its whole process group), and then goes on as a cancel.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+Process = asyncio.subprocess.Process
 
-async def spawn(*argv: str, **options: Any) -> asyncio.subprocess.Process:
-    """`asyncio.create_subprocess_exec(*argv, **options)`, safe to cancel."""
+
+async def spawn(
+    *argv: str, stop: Callable[[Process], Awaitable[None]] | None = None, **options: Any
+) -> Process:
+    """`asyncio.create_subprocess_exec(*argv, **options)`, safe to cancel; a cancel that
+    lands during the start runs `stop` on the new child (shielded from a second cancel)."""
     starting = asyncio.ensure_future(asyncio.create_subprocess_exec(*argv, **options))
     try:
         return await asyncio.shield(starting)
@@ -24,7 +31,11 @@ async def spawn(*argv: str, **options: Any) -> asyncio.subprocess.Process:
             proc = await starting
         except OSError:
             raise asyncio.CancelledError from None
-        if proc.returncode is None:
-            proc.kill()
-        await proc.wait()
+        await asyncio.shield((stop or _kill)(proc))
         raise
+
+
+async def _kill(proc: Process) -> None:
+    if proc.returncode is None:
+        proc.kill()
+    await proc.wait()

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from kimicode.errors import ToolError
+from kimicode.spawn import spawn
 from kimicode.tools.process_group import kill_group
 from kimicode.tools.shell_output import OutputCapture
 from kimicode.trust.sandbox import scrub_env
@@ -176,9 +177,10 @@ async def start_process(spec: ProcessSpec) -> RunningProcess:
         argv = spec.sandbox.wrap(
             argv, spec.root, read_only=tuple(spec.read_only), writable=tuple(spec.writable)
         )
-    spawning = asyncio.ensure_future(
-        asyncio.create_subprocess_exec(
+    try:
+        proc = await spawn(
             *argv,
+            stop=_end_group,
             cwd=spec.root,
             stdin=asyncio.subprocess.DEVNULL if spec.stdin is None else asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -186,16 +188,6 @@ async def start_process(spec: ProcessSpec) -> RunningProcess:
             start_new_session=True,
             env=child_env(),
         )
-    )
-    try:
-        proc = await asyncio.shield(spawning)
-    except asyncio.CancelledError:
-        try:
-            proc = await spawning
-        except OSError:
-            raise asyncio.CancelledError from None
-        await asyncio.shield(kill_group(proc.pid))
-        raise
     except OSError as exc:
         raise ToolError(f"could not start the command: {exc}") from None
     out = OutputCapture(spec.max_output)
@@ -210,6 +202,10 @@ async def start_process(spec: ProcessSpec) -> RunningProcess:
         assert proc.stdin is not None
         running._readers.append(asyncio.create_task(_feed(proc.stdin, spec.stdin)))
     return running
+
+
+async def _end_group(proc: asyncio.subprocess.Process) -> None:
+    await kill_group(proc.pid)
 
 
 def child_env() -> dict[str, str]:

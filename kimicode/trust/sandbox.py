@@ -34,6 +34,7 @@ from pathlib import Path
 from kimicode.config import ENV_VARS, SandboxSettings
 from kimicode.errors import UsageError
 from kimicode.paths import config_dir
+from kimicode.spawn import spawn
 
 SECRET_ENV_VARS = ENV_VARS["model.api_key"]
 """Never passed to a command the model runs."""
@@ -259,7 +260,7 @@ async def _find_flags(bwrap: str, network: bool) -> tuple[tuple[str, ...] | None
 
 async def _runs(argv: list[str]) -> tuple[bool, str]:
     try:
-        proc = await asyncio.create_subprocess_exec(
+        proc = await spawn(
             *argv,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
