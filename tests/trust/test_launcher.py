@@ -53,3 +53,26 @@ async def test_the_api_key_never_reaches_the_process(
     monkeypatch.setenv("KIMICODE_API_KEY", "sk-launcher-secret")
     done = await run_process(spec(tmp_path, "env"))
     assert "sk-launcher-secret" not in done.output and "KIMICODE=1" in done.output
+
+
+async def test_a_cancel_during_the_start_ends_the_whole_group(tmp_path: Path) -> None:
+    """Whenever the cancel lands, nothing the command started is left running."""
+    import asyncio
+    import uuid
+
+    from helpers import alive_with
+
+    from kimicode.trust.launcher import start_process
+
+    marker = f"start-{uuid.uuid4().hex[:8]}"
+    command = f"export MARK={marker}; sleep 300 & sleep 300"
+    for ticks in range(12):
+        task = asyncio.ensure_future(start_process(spec(tmp_path, command)))
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=15)
+        assert done, f"the cancel after {ticks} ticks hung"
+        if not task.cancelled():  # started before the cancel landed: end it as a caller would
+            await task.result().kill()
+    assert alive_with(marker) == []
