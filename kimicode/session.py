@@ -420,6 +420,9 @@ class Session:
         if self.mcp is not None:
             await self.mcp.aclose()
             self.mcp = None
+        close = getattr(self._model, "aclose", None)
+        if close is not None:
+            await close()  # its connection pool
         self.log.close()
 
 

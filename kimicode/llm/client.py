@@ -1,18 +1,16 @@
 """OpenAIChatModel: streaming chat completions from any OpenAI-compatible endpoint.
 
-The openai SDK does what it is good at (auth, base URL, error types) but not
-the per-chunk work: building its typed objects costs about six times the CPU
-of reading the SSE lines raw, and with a hundred agents streaming that is a
-whole core. It also never sees a typed request: its request transformation
-walks the whole history, which grows to seconds per call on a long session.
-So the body goes out as JSON bytes and the stream is parsed by `kimicode.llm.sse`.
-openai itself is imported on first use, never when this module loads.
+Typed SDK objects per chunk cost about six times the CPU of reading the SSE
+lines raw, and with a hundred agents streaming that is a whole core; a typed
+request transformation walks the whole history, which grows to seconds per call
+on a long session. So the body goes out as JSON bytes through
+`kimicode.llm.transport` (aiohttp, imported on first use) and the stream is
+parsed by `kimicode.llm.sse`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import time
 from collections.abc import Callable
@@ -32,10 +30,9 @@ from kimicode.llm.retry import (
 from kimicode.llm.scheduler import RequestScheduler, Throttled
 from kimicode.llm.sse import DONE, StreamAssembler, iter_sse_data
 from kimicode.llm.thinking import prepare_messages, resolve_provider, thinking_extra_body
+from kimicode.llm.transport import ChatTransport, describe, transport_errors
 from kimicode.llm.types import Completion, Delta, Message
 from kimicode.protocols import RequestLimiter
-
-_RAW_STREAM_HEADERS = {"X-Stainless-Raw-Response": "stream", "Accept": "text/event-stream"}
 
 
 class OpenAIChatModel:
@@ -48,7 +45,7 @@ class OpenAIChatModel:
         api_key: str,
         *,
         model: str | None = None,
-        client: Any = None,
+        transport: ChatTransport | None = None,
         concurrency: int = 16,
         scheduler: RequestLimiter | None = None,
     ) -> None:
@@ -58,8 +55,8 @@ class OpenAIChatModel:
         self.provider = resolve_provider(settings)
         self.url = settings.base_url.rstrip("/")
         self._api_key = api_key
-        self._client = client
-        """An openai.AsyncOpenAI, made on first use and shared by `for_model` copies."""
+        self.transport = transport or ChatTransport(self.url, api_key, settings.request_timeout)
+        """The endpoint's connection pool, shared by `for_model` copies."""
         self.scheduler: RequestLimiter = scheduler or RequestScheduler(
             settings.max_concurrency or concurrency, wait_budget=retry.rate_limit_wait
         )
@@ -67,18 +64,14 @@ class OpenAIChatModel:
 
     def for_model(self, model: str) -> OpenAIChatModel:
         """The same endpoint, connection pool and scheduler with another model (sub-agents)."""
-        twin = OpenAIChatModel(
+        return OpenAIChatModel(
             self.settings,
             self.retry,
             self._api_key,
             model=model,
-            client=self._client,
+            transport=self.transport,
             scheduler=self.scheduler,
         )
-        if self._client is None:
-            twin._client = self._openai()
-            self._client = twin._client
-        return twin
 
     async def complete(
         self,
@@ -163,17 +156,16 @@ class OpenAIChatModel:
         return body
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        await self.transport.aclose()
 
     async def _attempt(
         self, payload: bytes, on_delta: Callable[[Delta], None] | None
     ) -> Completion:
-        response = await self._post(payload)
+        response = await self.transport.post_stream("/chat/completions", payload)
         assembler = StreamAssembler(on_delta)
         done = False
         try:
-            async for data in iter_sse_data(response.http_response.aiter_bytes()):
+            async for data in iter_sse_data(response.chunks()):
                 if data == DONE:
                     done = True
                     break
@@ -181,68 +173,18 @@ class OpenAIChatModel:
                 if "error" in chunk:
                     raise _stream_error(chunk["error"], self.url)
                 assembler.feed(chunk)
-        except (ValueError, *_transport_errors()) as exc:  # type: ignore[misc]
+        except transport_errors(ValueError) as exc:
             if assembler.finish_reason is None:
-                raise RetryableFailure("stream", f"stream broke: {_describe(exc)}") from None
+                raise RetryableFailure("stream", f"stream broke: {describe(exc)}") from None
         finally:
-            await response.close()
+            await response.close(finished=done)
         if not done and assembler.finish_reason is None:
             raise RetryableFailure("stream", "stream ended before the answer was complete")
         return assembler.completion()
 
-    async def _post(self, payload: bytes) -> Any:
-        import openai
-
-        try:
-            return await self._openai().post(
-                "/chat/completions",
-                cast_to=openai.AsyncAPIResponse[bytes],
-                content=payload,
-                options={"headers": {**_RAW_STREAM_HEADERS, "Content-Type": "application/json"}},
-                stream=True,
-            )
-        except openai.APIStatusError as exc:
-            error = exc.response
-            raise status_failure(
-                exc.status_code, _api_message(exc), self.url, error.headers
-            ) from None
-        except openai.APITimeoutError:
-            raise RetryableFailure("timeout", "the request timed out") from None
-        except openai.APIConnectionError as exc:
-            cause = exc.__cause__ or exc
-            raise RetryableFailure("connection", f"connection failed: {_describe(cause)}") from None
-
     def prepare(self) -> None:
-        """Build the HTTP client now (it imports openai, ~0.4 s), e.g. in a thread at start."""
-        self._openai()
-
-    def _openai(self) -> Any:
-        if self._client is None:
-            import openai
-
-            self._client = openai.AsyncOpenAI(
-                api_key=self._api_key,
-                base_url=self.url,
-                max_retries=0,
-                timeout=self.settings.request_timeout,
-            )
-        return self._client
-
-
-def _api_message(exc: Any) -> str:
-    """The API's own error message, not the SDK's wrapping of it."""
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if body.get("message"):
-            return str(body["message"])
-    try:
-        text = exc.response.text
-    except Exception:
-        text = ""
-    return text.strip()[:500] or str(exc.message)
+        """Import the HTTP client now (about 0.2 s), e.g. in a thread at start."""
+        self.transport.prepare()
 
 
 def _stream_error(error: Any, url: str) -> Exception:
@@ -254,21 +196,3 @@ def _stream_error(error: Any, url: str) -> Exception:
     if isinstance(failure, (ModelError, UsageError)):
         return failure
     return RetryableFailure("stream", f"error inside the stream: {message}")
-
-
-@functools.cache
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """Read errors of whichever httpx the installed openai uses."""
-    errors: list[type[BaseException]] = [OSError]
-    for name in ("httpx2", "httpx"):
-        try:
-            module = __import__(name)
-        except ImportError:
-            continue
-        errors.append(module.TransportError)
-    return tuple(errors)
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

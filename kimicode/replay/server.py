@@ -56,7 +56,7 @@ class ReplayServer:
         """When set, the wait before every answer's first byte, whatever the script says."""
         self.record_requests = record_requests
         self.requests: list[dict[str, Any]] = []
-        """One record per chat request: body, conversation, key, turn, status."""
+        """One record per chat request: body, conversation, key, turn, status, peer, api_key."""
         self.errors: list[str] = []
         self.uploads: list[dict[str, Any]] = []
         self._runner: web.AppRunner | None = None
@@ -105,6 +105,8 @@ class ReplayServer:
             "key": None,
             "turn": None,
             "status": 400,
+            "peer": _peer(request),
+            "api_key": request.headers.get("Authorization", "").removeprefix("Bearer "),
         }
         self.requests.append(record)
         refusal = self.cap.admit()
@@ -333,3 +335,10 @@ def serve(script_path: Path, host: str, port: int, latency_ms: float | None, **l
             await server.stop()
 
     asyncio.run(main())
+
+
+def _peer(request: web.Request) -> str | None:
+    """The client's address and port: requests on one kept-alive connection share it."""
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else None

@@ -244,3 +244,28 @@ async def test_a_sub_agent_model_shares_the_endpoint() -> None:
         await main.complete(TASK, [])
         await sub.complete(TASK, [])
     assert [r["body"]["model"] for r in server.requests] == ["kimi-k2.5", "kimi-k2-turbo"]
+
+
+async def test_calls_in_turn_reuse_one_connection_and_carry_the_key() -> None:
+    turns = [{"content": f"answer {i}", "chunks": 4} for i in range(5)]
+    async with ReplayServer(one_conversation(*turns)) as server:
+        model = model_for(server)
+        answers = [(await model.complete(TASK, [])).content for _ in range(5)]
+        await model.aclose()
+    assert answers == [f"answer {i}" for i in range(5)]
+    assert len({r["peer"] for r in server.requests}) == 1
+    assert {r["api_key"] for r in server.requests} == {"sk-test"}
+
+
+async def test_calls_at_once_each_get_a_connection_then_share_the_pool() -> None:
+    import asyncio
+
+    turns = [{"content": "x", "chunks": 6, "chunk_delay_ms": 20} for _ in range(16)]
+    async with ReplayServer(one_conversation(*turns)) as server:
+        model = model_for(server)
+        await asyncio.gather(*(model.complete(TASK, []) for _ in range(8)))
+        await asyncio.gather(*(model.complete(TASK, []) for _ in range(8)))
+        await model.aclose()
+    first, second = server.requests[:8], server.requests[8:]
+    assert len({r["peer"] for r in first}) == 8  # no request waited for another's connection
+    assert {r["peer"] for r in second} <= {r["peer"] for r in first}

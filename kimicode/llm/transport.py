@@ -1,0 +1,148 @@
+"""The HTTP under the chat stream: one aiohttp session per endpoint, bodies as bytes.
+
+A swarm's client spends its CPU per request and per chunk. Through the openai SDK
+a request cost about 1.7 ms of building options, headers and httpx objects before
+a byte left, and each chunk went up through httpx, httpcore and anyio; aiohttp
+parses HTTP in C and hands the body over as it arrives. So the chat stream is a
+plain POST of JSON bytes whose body `kimicode.llm.sse` reads; the openai SDK is
+still what uploads files (`kimicode.vision.upload`). Connections are kept alive
+and shared by every agent on the endpoint; the request scheduler, not the
+connection pool, limits how many are in flight. `HTTPS_PROXY`/`NO_PROXY` are
+honoured as the SDK honoured them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from kimicode import __version__
+from kimicode.llm.retry import RetryableFailure, status_failure
+
+_AFTER_DONE_S = 0.1
+"""How long to wait for the body's end after `[DONE]`, so the connection can be reused."""
+
+
+class StreamResponse:
+    """An answered request whose body is still arriving."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self._response.content.iter_any()  # type: ignore[no-any-return]
+
+    async def close(self, *, finished: bool) -> None:
+        """Give the connection back to the pool when the body ended, else drop it."""
+        content = self._response.content
+        if finished and not content.at_eof():
+            try:
+                await asyncio.wait_for(content.read(), _AFTER_DONE_S)
+            except transport_errors():
+                pass
+        if content.at_eof():
+            self._response.release()
+        else:
+            self._response.close()
+
+
+class ChatTransport:
+    """POSTs to one OpenAI-compatible endpoint; shared by every model on it."""
+
+    def __init__(self, base_url: str, api_key: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream",
+            "User-Agent": f"kimicode/{__version__}",
+        }
+        self._session: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def prepare(self) -> None:
+        """Import aiohttp now (about 0.2 s), e.g. in a thread while the prompt is read."""
+        import aiohttp  # noqa: F401
+
+    async def post_stream(self, path: str, payload: bytes) -> StreamResponse:
+        """The response once its status is 2xx; an HTTP error or a failed connection raises
+        the matching `status_failure` or `RetryableFailure`."""
+        import aiohttp
+
+        url = self.base_url + path
+        try:
+            response = await self._client().post(url, data=payload, headers=self._headers)
+        except TimeoutError:
+            raise RetryableFailure("timeout", "the request timed out") from None
+        except aiohttp.ClientError as exc:
+            cause = exc.__cause__ or exc
+            raise RetryableFailure("connection", f"connection failed: {describe(cause)}") from None
+        if response.status >= 400:
+            try:
+                body = await response.read()
+            except transport_errors():
+                body = b""
+            finally:
+                response.release()
+            raise status_failure(
+                response.status, api_message(body, response.reason), self.base_url, response.headers
+            )
+        return StreamResponse(response)
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = self._loop = None
+
+    def _client(self) -> Any:
+        """The session for the running loop (a new loop, as each test has, gets its own)."""
+        import aiohttp
+
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None or session.closed or self._loop is not loop:
+            self._loop = loop
+            session = self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, connect=self.timeout, sock_read=self.timeout
+                ),
+                trust_env=True,
+                auto_decompress=True,
+            )
+        return session
+
+
+def api_message(body: bytes, reason: str | None) -> str:
+    """The API's own error message, not a wrapping of it."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        inner = data.get("error", data)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(inner, str) and inner:
+            return inner
+        if data.get("message"):
+            return str(data["message"])
+    text = body.decode("utf-8", "replace").strip()
+    return text[:500] or (reason or "no message")
+
+
+def transport_errors(*also: type[BaseException]) -> tuple[type[BaseException], ...]:
+    """What a broken or stalled connection raises while a body is read (and `also`)."""
+    import aiohttp
+
+    return (*also, TimeoutError, OSError, aiohttp.ClientError)
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
