@@ -8,7 +8,8 @@ plain POST of JSON bytes whose body `kimicode.llm.sse` reads; the openai SDK is
 still what uploads files (`kimicode.vision.upload`). Connections are kept alive
 and shared by every agent on the endpoint; the request scheduler, not the
 connection pool, limits how many are in flight. `HTTPS_PROXY`/`NO_PROXY` are
-honoured as the SDK honoured them.
+honoured as the SDK honoured them, read once per endpoint (aiohttp's own
+`trust_env` reads them, and `~/.netrc`, on every request).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from kimicode.llm.retry import RetryableFailure, status_failure
 
 _AFTER_DONE_S = 0.1
 """How long to wait for the body's end after `[DONE]`, so the connection can be reused."""
+
+
+_LOOPBACK = {"localhost", "::1"}
 
 
 class StreamResponse:
@@ -62,6 +66,7 @@ class ChatTransport:
             "Accept": "text/event-stream",
             "User-Agent": f"kimicode/{__version__}",
         }
+        self._proxy = env_proxy(self.base_url)
         self._session: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -76,7 +81,9 @@ class ChatTransport:
 
         url = self.base_url + path
         try:
-            response = await self._client().post(url, data=payload, headers=self._headers)
+            response = await self._client().post(
+                url, data=payload, headers=self._headers, proxy=self._proxy
+            )
         except TimeoutError:
             raise RetryableFailure("timeout", "the request timed out") from None
         except aiohttp.ClientError as exc:
@@ -112,10 +119,25 @@ class ChatTransport:
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=self.timeout, sock_read=self.timeout
                 ),
-                trust_env=True,
                 auto_decompress=True,
             )
         return session
+
+
+def env_proxy(url: str) -> str | None:
+    """The proxy `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` name for `url`, unless `NO_PROXY`
+    exempts its host or the host is this machine."""
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or host in _LOOPBACK or host.startswith("127."):
+        return None
+    bypass = urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
+    return None if bypass else proxy
 
 
 def api_message(body: bytes, reason: str | None) -> str:

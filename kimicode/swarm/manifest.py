@@ -104,10 +104,20 @@ class RunManifest:
     """Stopped before its merge (Ctrl-C): its agents may be resumed or merged later."""
     agents: dict[str, AgentRecord] = field(default_factory=dict)
 
-    def to_json(self) -> str:
-        data = _plain(self)
-        data["agents"] = {name: _plain(record) for name, record in self.agents.items()}
-        return json.dumps(data, sort_keys=True)  # no indent: json's C encoder only runs without
+    def to_json(self, encoded: dict[str, str] | None = None) -> str:
+        """The manifest as JSON, keys sorted. `encoded` holds agents' JSON already made (it
+        is filled in here), so a record that did not change is not encoded again. No
+        indent: json's C encoder runs only without one."""
+        cache: dict[str, str] = {} if encoded is None else encoded
+        parts = []
+        for name in sorted(self.agents):
+            text = cache.get(name)
+            if text is None:
+                text = cache[name] = json.dumps(_plain(self.agents[name]), sort_keys=True)
+            parts.append(f"{json.dumps(name)}: {text}")
+        head = _plain(self)
+        del head["agents"]  # "agents" sorts first
+        return '{"agents": {' + ", ".join(parts) + "}, " + json.dumps(head, sort_keys=True)[1:]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunManifest:
@@ -157,16 +167,38 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 def read_manifest(path: Path) -> RunManifest | None:
     try:
-        return RunManifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        return _parse(path.read_bytes())
+    except OSError:
         return None
 
 
-def _write(path: Path, manifest: RunManifest) -> None:
+def _parse(raw: bytes) -> RunManifest | None:
+    try:
+        return RunManifest.from_dict(json.loads(raw))
+    except (ValueError, TypeError):
+        return None
+
+
+def _write(path: Path, manifest: RunManifest, encoded: dict[str, str] | None = None) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = manifest.to_json(encoded).encode("utf-8")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(manifest.to_json(), encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+    return data
+
+
+@dataclass(slots=True)
+class _Written:
+    """What this process last wrote to a manifest: while the file still holds exactly these
+    bytes, the next update starts from `manifest` instead of parsing the file again."""
+
+    data: bytes
+    manifest: RunManifest
+    encoded: dict[str, str]
+
+
+_written: dict[str, _Written] = {}
 
 
 async def start_run(repo_root: Path, run_id: str, base: str, base_ref: str | None) -> None:
@@ -241,11 +273,22 @@ async def _flush(path: Path, batch: _Batch) -> None:
 
 
 def _apply_changes(path: Path, changes: list[tuple[str, dict[str, Any]]]) -> None:
+    key = str(path)
     with _file_lock(path):
-        manifest = read_manifest(path)
-        if manifest is None:
+        known = _written.pop(key, None)
+        try:
+            raw = path.read_bytes()
+        except OSError:
             return
+        if known is not None and known.data == raw:
+            manifest, encoded = known.manifest, known.encoded
+        else:  # first write here, or another process (a Ray worker) wrote since
+            parsed, encoded = _parse(raw), {}
+            if parsed is None:
+                return
+            manifest = parsed
         for agent, change in changes:
+            encoded.pop(agent, None)
             record = manifest.agents.get(agent)
             if record is None:
                 if "branch" not in change:
@@ -254,7 +297,7 @@ def _apply_changes(path: Path, changes: list[tuple[str, dict[str, Any]]]) -> Non
                 manifest.agents[agent] = record
             for name, value in change.items():
                 setattr(record, name, value)
-        _write(path, manifest)
+        _written[key] = _Written(_write(path, manifest, encoded), manifest, encoded)
 
 
 async def finish_run(repo_root: Path, run_id: str, *, interrupted: bool = False) -> None:
@@ -264,6 +307,7 @@ async def finish_run(repo_root: Path, run_id: str, *, interrupted: bool = False)
 
         def apply() -> None:
             with _file_lock(path):
+                _written.pop(str(path), None)
                 manifest = read_manifest(path)
                 if manifest is not None:
                     manifest.finished = True

@@ -116,22 +116,24 @@ async def python_search(
     workspace: Workspace, regex: re.Pattern[str], files: list[str]
 ) -> list[Hit]:
     hits: list[Hit] = []
-    for rel in files:
-        path = workspace.root / rel
-        if path.is_symlink():  # as ripgrep: links are not followed (they may lead outside)
-            continue
-        try:
-            data = await workspace.read_bytes(path)
-        except ToolError:
-            continue
-        if looks_binary(data):
-            continue
-        for n, line in enumerate(split_lines(data.decode("utf-8", "replace")), start=1):
-            if regex.search(line):
-                hits.append((rel, n, line))
-                if len(hits) > MAX_MATCHES:
-                    return hits
+    # as ripgrep: links are not followed (they may lead outside)
+    readable = [rel for rel in files if not (workspace.root / rel).is_symlink()]
+    for start in range(0, len(readable), _READ_BATCH):
+        batch = readable[start : start + _READ_BATCH]
+        contents = await workspace.read_many([workspace.root / rel for rel in batch])
+        for rel, data in zip(batch, contents, strict=True):
+            if data is None or looks_binary(data):
+                continue
+            for n, line in enumerate(split_lines(data.decode("utf-8", "replace")), start=1):
+                if regex.search(line):
+                    hits.append((rel, n, line))
+                    if len(hits) > MAX_MATCHES:
+                        return hits
     return hits
+
+
+_READ_BATCH = 64
+"""Files read per hop: few hops for a small tree, bounded memory for a large one."""
 
 
 async def ripgrep_search(

@@ -74,6 +74,12 @@ class Workspace:
         except IsADirectoryError:
             raise ToolError(f"{rel} is a directory") from None
 
+    async def read_many(self, paths: list[Path]) -> list[bytes | None]:
+        """Each file's bytes as `read_bytes` reads them, in one hop to a thread (a search
+        reads many small files); None where a file is missing, a directory or refused."""
+        rels = [self.rel(path) for path in paths]
+        return await asyncio.to_thread(_read_each, self.root, rels)
+
     async def write_text(self, path: Path, content: str) -> None:
         """Write `content` as UTF-8 beneath the root, making parents; newlines kept as given."""
         rel = self.rel(path)
@@ -101,6 +107,16 @@ class Workspace:
     def sandbox_read_only(self) -> tuple[Path, ...]:
         """Paths outside the root a command here needs to see (read-only), wherever they live."""
         return ()
+
+
+def _read_each(root: Path, rels: list[str]) -> list[bytes | None]:
+    found: list[bytes | None] = []
+    for rel in rels:
+        try:
+            found.append(beneath.read_bytes(root, rel) if rel != "." else None)
+        except (OSError, ToolError):
+            found.append(None)
+    return found
 
 
 def list_files(root: Path) -> list[str]:

@@ -85,3 +85,30 @@ def test_capabilities_read_other_endpoints_field_names() -> None:
         }
     )
     assert router == ModelCapabilities(1000, True, False, True)
+
+
+def test_the_stream_uses_the_environments_proxy_unless_the_host_is_exempt(monkeypatch) -> None:
+    from kimicode.llm.transport import env_proxy
+
+    for name in (
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    assert env_proxy("https://api.moonshot.ai/v1") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    assert env_proxy("https://api.moonshot.ai/v1") == "http://proxy.corp:3128"
+    assert env_proxy("http://vllm.corp:8000/v1") is None  # no proxy for plain http
+    monkeypatch.setenv("ALL_PROXY", "http://all.corp:1080")
+    assert env_proxy("http://vllm.corp:8000/v1") == "http://all.corp:1080"
+    assert env_proxy("http://127.0.0.1:8000/v1") is None
+    assert env_proxy("http://localhost:8000/v1") is None
+    monkeypatch.setenv("NO_PROXY", "moonshot.ai,vllm.corp")
+    assert env_proxy("https://api.moonshot.ai/v1") is None
+    assert env_proxy("http://vllm.corp:8000/v1") is None

@@ -124,3 +124,30 @@ async def test_twenty_worktrees_created_concurrently(repo: Path) -> None:
     await asyncio.gather(*(remove_worktree(wt) for wt in wts))
     assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
     assert all(r.removed for r in manifest.list_manifests(repo)[0].agents.values())
+
+
+async def test_reading_many_files_at_once_agrees_with_reading_each(repo: Path) -> None:
+    write(repo, {"src/mod5.py": "VALUE = 'uncommitted'\n"})
+    base = await prepare_base(repo, "run1")
+    wt = await make_worktree(repo, "alpha", ["src/mod1.py", "src/mod2.py", "src/new.py"], base=base)
+    ws = SparseWorkspace(wt, sandbox=None)
+    (wt.path / "src/mod1.py").write_text("VALUE = 'agent'\n")
+    (wt.path / "src/mod2.py").unlink()
+    (wt.path / "src/new.py").write_text("NEW = 1\n")
+    names = ["src/mod1.py", "src/mod2.py", "src/new.py", "src/mod5.py", "docs/guide.md", "docs"]
+    names += ["nope.txt", "run.sh"]
+    try:
+        for materialized in (False, True):
+            if materialized:
+                await ws.prepare_shell()
+            each = []
+            for name in names:
+                try:
+                    each.append(await ws.read_bytes(ws.resolve(name)))
+                except ToolError:
+                    each.append(None)
+            assert await ws.read_many([ws.resolve(n) for n in names]) == each
+            assert each[0] == b"VALUE = 'agent'\n" and each[1] is None
+            assert each[3] == b"VALUE = 'uncommitted'\n" and each[4] and each[5] is None
+    finally:
+        await ws.close()
