@@ -78,7 +78,27 @@ def compile_glob(pattern: str, *, search: bool = False) -> Matcher:
 
 def glob_match(pattern: str, path: str, *, search: bool = False) -> bool:
     """Does `pattern` cover `path` (relative posix, or absolute for rules)?"""
+    literal = _literal_text(pattern, search)
+    if literal is not None and "/." not in "/" + path:
+        return path == literal or path.startswith(literal + "/")
     return bool(compile_glob(pattern, search=search).match(path))
+
+
+@lru_cache(maxsize=4096)
+def _literal_text(pattern: str, search: bool) -> str | None:
+    """The path a pattern without glob characters names, or None to leave it to wcmatch.
+
+    A swarm's ownership checks are mostly literal paths (`out/t042.txt`), and compiling
+    each into a wcmatch matcher cost more than the check. The path comparison is what
+    the matcher does for them: the path itself, or anything beneath it. Escapes, the
+    root, and paths with dot segments (`..`, dot-files) still go to wcmatch.
+    """
+    if not pattern.strip():
+        return None
+    text = normalize(pattern, search=search)
+    if text in ("", "/") or "\\" in text or any(ch in GLOB_CHARS for ch in text):
+        return None
+    return text
 
 
 def matches_any(patterns: Iterable[str], path: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -87,7 +88,7 @@ class OpenAIChatModel:
         A rate-limit refusal is not a failed attempt: the request waits its turn in the
         endpoint's scheduler (`on_throttle` is told, and told `None` once it got through).
         """
-        payload = json.dumps(self.request_body(messages, tools), ensure_ascii=False).encode()
+        payload = self.payload(messages, tools)
         started = time.monotonic()
         attempts = max(1, self.retry.attempts)
         attempt = refusals = 0
@@ -135,6 +136,14 @@ class OpenAIChatModel:
                     on_throttle(None)
                 completion.wait_s = waited
                 return completion
+
+    def payload(self, messages: list[Message], tools: list[dict[str, Any]]) -> bytes:
+        """`request_body` as JSON bytes, the tools' part reused from the last call that had
+        the same tools (they were most of each request's encoding: ~15 KB of schemas)."""
+        text = json.dumps(self.request_body(messages, []), ensure_ascii=False)
+        if tools:
+            text = f'{text[:-1]}, "tools": {_tools_json(tools)}}}'
+        return text.encode()
 
     def request_body(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
         """The JSON body sent to /chat/completions (public so tests and logs can see it)."""
@@ -185,6 +194,43 @@ class OpenAIChatModel:
     def prepare(self) -> None:
         """Import the HTTP client now (about 0.2 s), e.g. in a thread at start."""
         self.transport.prepare()
+
+
+_encoded_tools: OrderedDict[tuple[tuple[str, str, int], ...], tuple[list[Any], str]] = OrderedDict()
+"""Tool lists' JSON by (name, description, id of the parameters schema) of each tool; the
+schemas are kept with it, so an id is not reused while its entry lives."""
+
+
+def _tools_json(tools: list[dict[str, Any]]) -> str:
+    key = _tools_key(tools)
+    if key is None:
+        return json.dumps(tools, ensure_ascii=False)
+    known = _encoded_tools.get(key)
+    if known is not None:
+        _encoded_tools.move_to_end(key)
+        return known[1]
+    text = json.dumps(tools, ensure_ascii=False)
+    _encoded_tools[key] = ([t["function"]["parameters"] for t in tools], text)
+    if len(_encoded_tools) > 32:
+        _encoded_tools.popitem(last=False)
+    return text
+
+
+def _tools_key(tools: list[dict[str, Any]]) -> tuple[tuple[str, str, int], ...] | None:
+    """None unless every tool is exactly a function schema (`Tool.schema()`'s shape)."""
+    key = []
+    for tool in tools:
+        function = tool.get("function")
+        if tool.get("type") != "function" or len(tool) != 2 or not isinstance(function, dict):
+            return None
+        name, description = function.get("name"), function.get("description")
+        parameters = function.get("parameters")
+        if len(function) != 3 or not isinstance(name, str) or not isinstance(description, str):
+            return None
+        if not isinstance(parameters, dict):
+            return None
+        key.append((name, description, id(parameters)))
+    return tuple(key)
 
 
 def _stream_error(error: Any, url: str) -> Exception:

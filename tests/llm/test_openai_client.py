@@ -269,3 +269,20 @@ async def test_calls_at_once_each_get_a_connection_then_share_the_pool() -> None
     first, second = server.requests[:8], server.requests[8:]
     assert len({r["peer"] for r in first}) == 8  # no request waited for another's connection
     assert {r["peer"] for r in second} <= {r["peer"] for r in first}
+
+
+async def test_the_tools_sent_follow_the_tool_list_call_by_call() -> None:
+    from kimicode.tools.registry import ToolSet, core_tools
+
+    schemas = ToolSet(core_tools()).schemas()
+    fewer = [t for t in schemas if t["function"]["name"] != "grep"]
+    renamed = [{**t, "function": {**t["function"], "description": "other"}} for t in fewer]
+    odd = [{"type": "function", "function": {"name": "x", "parameters": {}}, "strict": True}]
+    lists = [schemas, schemas, fewer, renamed, odd, [], schemas]
+    async with ReplayServer(one_conversation(*({"content": "x"} for _ in lists))) as server:
+        model = model_for(server)
+        for tools in lists:
+            assert json.loads(model.payload(TASK, tools)) == model.request_body(TASK, tools)
+            await model.complete(TASK, tools)
+        await model.aclose()
+    assert [r["body"].get("tools") for r in server.requests] == [t or None for t in lists]

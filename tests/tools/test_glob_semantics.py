@@ -147,3 +147,21 @@ def test_an_agent_owning_src_star_py_cannot_write_deeper(project: Path, replay, 
         if m["role"] == "tool"
     ]
     assert any("src/a/b.py is not one of your files" in str(c) for c in tool_results)
+
+
+LITERALS = ["out/t042.txt", "src", "src/", "./src/ui", "src/ui/page.ts", ".env", "a b/c", "/etc"]
+LITERALS += ["docs/a.md", "x(1)/y", "a\\b", "src/.cache", "!x", "."]
+PATHS = ["out/t042.txt", "out/t042.txt.bak", "out/t04", "src", "src/app.py", "srcx/app.py"]
+PATHS += ["src/ui", "src/ui/page.ts", "src/ui/.hidden", "src/../etc/passwd", ".env", ".env/x"]
+PATHS += ["a b/c", "a b/c/d", "/etc", "/etc/passwd", "docs/a.md", "x(1)/y", "a\\b", "ab"]
+PATHS += ["src/.cache/z", "!x", "./src/ui", "", "src/ui/"]
+
+
+@pytest.mark.parametrize("pattern", LITERALS)
+def test_a_literal_pattern_matches_what_its_compiled_glob_matches(pattern: str) -> None:
+    from kimicode.globs import compile_glob
+
+    for path in PATHS:
+        for search in (False, True):
+            expected = bool(compile_glob(pattern, search=search).match(path))
+            assert glob_match(pattern, path, search=search) == expected, (pattern, path, search)
