@@ -22,7 +22,12 @@ is started with:
   no inherited `GIT_*` variable that redirects or runs something.
 
 The listing of drivers is one extra `git config --list` per command; a few
-milliseconds, paid for knowing what the repository asks git to run. Commands
+milliseconds, paid for knowing what the repository asks git to run, except for
+the plumbing in `NO_DRIVERS`, which runs none of those drivers (git applies
+textconv and external diffs in porcelain only, and filters only where it
+converts between the index and files: add, status, checkout, hash-object of
+a path). A swarm's git work is that plumbing, and the listing was half of its
+processes and of the time its commits took. Commands
 are asyncio subprocesses (killed when their task is cancelled), retried while
 another git holds a lock; `git_sync` is the blocking twin for worker threads.
 """
@@ -60,6 +65,31 @@ DRIVER_KEYS = {
     "hook": ("command",),
 }
 UNTRUSTED_SCOPES = ("local", "worktree")
+NO_DRIVERS = frozenset(
+    {
+        "cat-file",
+        "check-ignore",
+        "commit-tree",
+        "diff-tree",
+        "fast-import",
+        "for-each-ref",
+        "ls-files",
+        "ls-tree",
+        "merge-base",
+        "mktree",
+        "rev-list",
+        "rev-parse",
+        "show-ref",
+        "symbolic-ref",
+        "update-ref",
+        "var",
+        "version",
+    }
+)
+"""Plumbing that never runs a filter, textconv, external diff or hook, so it needs no
+listing of the repository's drivers (the fixed hardening still applies)."""
+DRIVER_FLAGS = frozenset({"--ext-diff", "--textconv", "--filters"})
+"""Flags that make some of that plumbing run drivers after all."""
 KEPT_GIT_VARS = frozenset(
     {
         "GIT_CONFIG_GLOBAL",
@@ -115,14 +145,27 @@ def _base(cwd: Path | str, env: Mapping[str, str]) -> list[str]:
     return argv
 
 
-def _with_diff_flags(args: Sequence[str]) -> list[str]:
-    """`args` with --no-ext-diff --no-textconv after a porcelain diff subcommand."""
+def _subcommand_at(args: Sequence[str]) -> int:
     i = 0
     while i < len(args) and args[i].startswith("-"):
         i += 2 if args[i] in ("-c", "-C") else 1
+    return i
+
+
+def _with_diff_flags(args: Sequence[str]) -> list[str]:
+    """`args` with --no-ext-diff --no-textconv after a porcelain diff subcommand."""
+    i = _subcommand_at(args)
     if i < len(args) and args[i] in DIFF_COMMANDS:
         return [*args[: i + 1], *DIFF_FLAGS, *args[i + 1 :]]
     return list(args)
+
+
+def runs_no_driver(args: Sequence[str]) -> bool:
+    """`git args` is plumbing that cannot run a repository-defined driver."""
+    i = _subcommand_at(args)
+    if i >= len(args) or args[i] not in NO_DRIVERS:
+        return False
+    return not any(a.split("=", 1)[0] in DRIVER_FLAGS for a in args[i + 1 :])
 
 
 def driver_overrides(listing: bytes) -> list[str]:
@@ -169,12 +212,16 @@ async def _exec(
 async def git_argv(cwd: Path | str, args: Sequence[str], env: Mapping[str, str]) -> list[str]:
     """The full hardened command line for `git args` in `cwd`."""
     base = _base(cwd, env)
+    if runs_no_driver(args):
+        return [*base, *args]
     _code, listing, _err = await _exec([*base, *_LIST], cwd, env, None)
     return [*base, *driver_overrides(listing), *_with_diff_flags(args)]
 
 
 def git_argv_sync(cwd: Path | str, args: Sequence[str], env: Mapping[str, str]) -> list[str]:
     base = _base(cwd, env)
+    if runs_no_driver(args):
+        return [*base, *args]
     listing = subprocess.run([*base, *_LIST], cwd=str(cwd), env=dict(env), capture_output=True)
     return [*base, *driver_overrides(listing.stdout), *_with_diff_flags(args)]
 

@@ -104,6 +104,72 @@ async def test_the_runner_runs_none_of_them(hostile: tuple[Path, Path]) -> None:
     assert ran(marker) == ""
 
 
+async def test_the_plumbing_run_without_the_driver_listing_runs_none_of_them(
+    hostile: tuple[Path, Path],
+) -> None:
+    """The commands `NO_DRIVERS` spares the `config --list` for, as the swarm runs them,
+    on files the hostile attributes select."""
+    project, marker = hostile
+    (project / "src" / "app.py").write_text("print('changed')\n")
+    (project / "new.txt").write_text("new\n")
+    head = (await kimicode_git(project, "rev-parse", "HEAD")).decode().strip()
+    tree = (await kimicode_git(project, "rev-parse", "HEAD^{tree}")).decode().strip()
+    blob = (await kimicode_git(project, "rev-parse", "HEAD:src/app.py")).decode().strip()
+    stream = (
+        "commit refs/heads/fast\ncommitter t <t@e> 0 +0000\ndata 1\nx\n"
+        f"from {head}\nM 100644 inline src/app.py\ndata 4\nnew\n\n"
+    )
+    await kimicode_git(project, "fast-import", "--quiet", input=stream.encode())
+    fast = (await kimicode_git(project, "rev-parse", "refs/heads/fast")).decode().strip()
+    await kimicode_git(project, "diff-tree", "--stdin", "--stat", input=f"{fast} {head}\n".encode())
+    await kimicode_git(project, "diff-tree", "-p", "-r", head, fast)
+    # with --textconv the listing blanks the driver: git cannot run it, and says so
+    await kimicode_git(project, "diff-tree", "-p", "--textconv", "-r", head, fast, check=False)
+    await kimicode_git(project, "check-ignore", "--stdin", "-z", input=b"new.txt\0", check=False)
+    await kimicode_git(project, "ls-files", "-z", "--others", "--exclude-standard")
+    await kimicode_git(project, "ls-tree", "-r", head)
+    await kimicode_git(
+        project, "update-ref", "--stdin", input=f"create refs/heads/b {head}\n".encode()
+    )
+    await kimicode_git(project, "for-each-ref", "refs/heads")
+    await kimicode_git(project, "var", "-l")
+    await kimicode_git(project, "mktree", input=f"100644 blob {blob}\tapp.py\n".encode())
+    await kimicode_git(
+        project,
+        "commit-tree",
+        tree,
+        "-p",
+        head,
+        "-m",
+        "x",
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@e",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@e",
+        },
+    )
+    await kimicode_git(project, "merge-base", head, fast)
+    await kimicode_git(project, "rev-list", fast)
+    await kimicode_git(project, "show-ref")
+    await kimicode_git(project, "symbolic-ref", "HEAD")
+    await kimicode_git(project, "cat-file", "--filters", f"{head}:src/app.py", check=False)
+    assert ran(marker) == ""
+
+
+def test_only_plumbing_skips_the_driver_listing() -> None:
+    from kimicode.git.run import runs_no_driver
+
+    assert runs_no_driver(["diff-tree", "--stdin", "--stat"])
+    assert runs_no_driver(["-C", "sub", "-c", "a.b=c", "ls-files", "-z"])
+    assert not runs_no_driver(["diff-tree", "--textconv", "-p"])
+    assert not runs_no_driver(["diff-tree", "--ext-diff"])
+    assert not runs_no_driver(["cat-file", "--filters", "HEAD:x"])
+    for porcelain in ("status", "add", "diff", "log", "show", "commit", "checkout", "hash-object"):
+        assert not runs_no_driver([porcelain])
+    assert not runs_no_driver(["read-tree", "-u", "HEAD"]) and not runs_no_driver([])
+
+
 def test_a_signed_looking_commit_does_not_run_the_repositorys_gpg_program(
     project: Path, tmp_path: Path
 ) -> None:
