@@ -113,12 +113,13 @@ def expand(patterns: Iterable[str], files: Iterable[str]) -> list[str]:
         text = normalize(pattern).lstrip("/")
         if not text:
             continue
-        matcher = compile_glob(text)
-        prefix = literal_prefix(text) if not is_literal(text) else text
+        literal = is_literal(text)
+        match = (lambda p, t=text: glob_match(t, p)) if literal else compile_glob(text).match
+        prefix = text if literal else literal_prefix(text)
         # Every match starts with the literal prefix: only that run of the sorted list is read.
         for path in ordered[bisect_left(ordered, prefix) :]:
             if not path.startswith(prefix):
                 break
-            if matcher.match(path):
+            if match(path):
                 found.add(path)
     return sorted(found)

@@ -27,6 +27,7 @@ from typing import Any
 
 from kimicode.errors import UsageError
 from kimicode.paths import data_dir
+from kimicode.sessions.coalesce import flush_later
 
 Message = dict[str, Any]
 SKIP_EVENTS = {"text_delta", "reasoning_delta"}
@@ -52,7 +53,8 @@ class LoadedSession:
 
 
 class SessionLog:
-    """An open session file; every write is one flushed line."""
+    """An open session file; each line is flushed by the end of the loop turn that wrote it
+    (`kimicode.sessions.coalesce`)."""
 
     def __init__(self, path: Path, session_id: str) -> None:
         self.id = session_id
@@ -64,11 +66,20 @@ class SessionLog:
         self._count = 0
         self._ids: dict[bytes, str] = {}
         """Digest of a message's JSON -> the id it was logged under."""
+        self._flushing = False
 
     def write(self, kind: str, **data: Any) -> None:
         line = json.dumps({"kind": kind, "t": round(time.time(), 3), **data}, default=str)
         self._fh.write(line + "\n")
-        self._fh.flush()
+        if not self._flushing:
+            self._flushing = flush_later(self.flush)
+            if not self._flushing:
+                self._fh.flush()
+
+    def flush(self) -> None:
+        self._flushing = False
+        if not self._fh.closed:
+            self._fh.flush()
 
     def message(self, message: Message) -> None:
         self.write("message", id=self._new_id(message), message=message)
@@ -95,7 +106,7 @@ class SessionLog:
         return message_id
 
     def close(self) -> None:
-        self._fh.close()
+        self._fh.close()  # flushes what this turn wrote
 
 
 def _digest(message: Message) -> bytes:

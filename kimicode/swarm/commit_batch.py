@@ -130,13 +130,21 @@ async def _commit_fast(requests: Sequence[CommitRequest]) -> list[AgentCommit | 
         for branch, sha in made.items():
             outcome = results[id(by_branch[branch])]
             outcome.commit, outcome.diffstat = sha, stats.get(sha, "")
-            await _index_after(outcome.worktree, commits[branch])
-    for req in usable:
-        outcome = results[id(req)]
-        await manifest.update_agent(
-            root, req.worktree.run_id, req.worktree.agent,
-            status="committed" if outcome.commit else "unchanged", commit=outcome.commit,
-        )  # fmt: skip
+        await asyncio.gather(
+            *(_index_after(results[id(by_branch[b])].worktree, commits[b]) for b in made)
+        )
+    await asyncio.gather(  # at once: one manifest write for the batch
+        *(
+            manifest.update_agent(
+                root,
+                req.worktree.run_id,
+                req.worktree.agent,
+                status="committed" if results[id(req)].commit else "unchanged",
+                commit=results[id(req)].commit,
+            )
+            for req in usable
+        )
+    )
     return [results.get(id(r)) for r in requests]
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +36,12 @@ from kimicode.paths import cache_dir
 
 def repo_key(repo_root: Path) -> str:
     """`<name>-<hash of the real path>`: readable, and unique per checkout."""
+    return _repo_key(os.fspath(repo_root))
+
+
+@functools.lru_cache(maxsize=256)
+def _repo_key(repo_root: str) -> str:
+    # cached: every manifest update asks, and resolving the path is most of the cost
     real = os.path.realpath(repo_root)
     digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:10]
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(real).name) or "repo"

@@ -48,7 +48,7 @@ from kimicode.swarm.commit import AgentCommit
 from kimicode.swarm.gitops import split_z
 from kimicode.swarm.snapshot import Base
 from kimicode.swarm.uninterruptible import uninterruptible
-from kimicode.swarm.worktrees import remove_worktree
+from kimicode.swarm.worktrees import remove_worktrees
 
 ZERO = "0" * 40
 
@@ -296,15 +296,25 @@ async def apply_merge(
                     report.commits[a.agent] = sha
                 except Exception as exc:
                     report.errors.append(f"{a.agent}: commit failed: {exc}")
-        for a in clean:
-            status = "merged" if a.changes else "unchanged"
-            await manifest.update_agent(
-                repo_root, a.commit.worktree.run_id, a.agent, status=status, merged=bool(a.changes)
-            )
-        for a in plan.conflicted:
-            await manifest.update_agent(
-                repo_root, a.commit.worktree.run_id, a.agent, status="conflict"
-            )
+        # at once, so they share the manifest's writes (one each was 300 rewrites)
+        await asyncio.gather(
+            *(
+                manifest.update_agent(
+                    repo_root,
+                    a.commit.worktree.run_id,
+                    a.agent,
+                    status="merged" if a.changes else "unchanged",
+                    merged=bool(a.changes),
+                )
+                for a in clean
+            ),
+            *(
+                manifest.update_agent(
+                    repo_root, a.commit.worktree.run_id, a.agent, status="conflict"
+                )
+                for a in plan.conflicted
+            ),
+        )
 
     await uninterruptible(write_and_record())
     await _tidy(repo_root, plan)
@@ -314,7 +324,7 @@ async def apply_merge(
 async def _tidy(repo_root: Path, plan: MergePlan) -> None:
     """Remove worktrees and branches of merged (or empty) agents; keep conflicts' branches."""
     done = plan.clean
-    await asyncio.gather(*(remove_worktree(a.commit.worktree) for a in done))
+    await remove_worktrees([a.commit.worktree for a in done])
     if done:
         lines = "".join(f"delete refs/heads/{a.commit.branch}\n" for a in done)
         await git(repo_root, "update-ref", "--stdin", input=lines.encode(), check=False)

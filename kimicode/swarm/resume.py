@@ -20,6 +20,7 @@ from typing import Any
 from kimicode.errors import ToolError
 from kimicode.git.run import git
 from kimicode.llm.types import Message
+from kimicode.sessions.coalesce import flush_later
 from kimicode.swarm import manifest
 from kimicode.swarm.commit import AgentCommit
 from kimicode.swarm.gitops import resolve_commit, tree_entries
@@ -45,22 +46,32 @@ def transcript_path(session_dir: Path, run_id: str, agent: str) -> Path:
 
 
 class Transcript:
-    """One sub-agent's conversation, appended line by line so Ctrl-C loses nothing."""
+    """One sub-agent's conversation, appended line by line so Ctrl-C loses nothing (the
+    lines of one loop turn in one write, `kimicode.sessions.coalesce`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._pending: list[str] = []
 
     def __call__(self, message: Message) -> None:
-        self._write([message], os.O_APPEND)
+        self._pending.append(json.dumps(message, ensure_ascii=False) + "\n")
+        if len(self._pending) == 1 and not flush_later(self.flush):
+            self.flush()
 
     def restart(self, messages: list[Message]) -> None:
         """Start the file over with `messages` (an agent that starts over)."""
-        self._write(messages, os.O_TRUNC)
+        self._pending.clear()
+        self._write("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in messages), os.O_TRUNC)
 
-    def _write(self, messages: list[Message], how: int) -> None:
+    def flush(self) -> None:
+        """Append what is pending now."""
+        if self._pending:
+            lines, self._pending = "".join(self._pending), []
+            self._write(lines, os.O_APPEND)
+
+    def _write(self, lines: str, how: int) -> None:
         # os-level calls: opening a text file per message cost several times as much
-        lines = "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in messages)
         data = lines.encode("utf-8")
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | how, 0o666)
         try:

@@ -212,6 +212,8 @@ async def run_subagent(
         out.status = "error"
         out.error = f"{type(exc).__name__}: {exc}"
     finally:
+        if transcript is not None:
+            transcript.flush()  # on disk before the manifest says how the agent ended
         out.steps, out.tool_calls = agent.steps, agent.tool_calls
         out.checks = dict(record.passed)
         out.prompt_tokens = agent.usage.prompt_tokens

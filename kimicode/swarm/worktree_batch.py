@@ -98,23 +98,44 @@ async def _create_in(
     errors = await _create_branches(repo_root, wts)
     ready = [wt for wt, err in zip(wts, errors, strict=True) if err is None]
     contents = await _read_owned(repo_root, ready)
-    laid: dict[str, AgentWorktree | BaseException] = {}
-
-    async def lay(wt: AgentWorktree) -> None:
-        listing = await tree_listing(repo_root, wt.base)
-        try:
-            await asyncio.to_thread(_lay_out, common, wt, listing, contents)
-        except Exception as exc:
-            await asyncio.to_thread(_undo, wt)
-            laid[wt.agent] = exc
-            return
-        await manifest.update_agent(
-            repo_root, wt.run_id, wt.agent, branch=wt.branch, worktree=str(wt.path)
+    listings = {base: await tree_listing(repo_root, base) for base in {wt.base for wt in ready}}
+    jobs = [(wt, listings[wt.base]) for wt in ready]
+    # a few worker-thread calls for the whole batch: one per worktree cost the event
+    # loop a wake-up each while 300 agents' first answers were streaming in
+    chunks = [jobs[i : i + LAYOUT_CHUNK] for i in range(0, len(jobs), LAYOUT_CHUNK)]
+    failures = await asyncio.gather(
+        *(asyncio.to_thread(_lay_out_each, common, chunk, contents) for chunk in chunks)
+    )
+    laid: dict[str, AgentWorktree | BaseException] = {wt.agent: wt for wt in ready}
+    for failed in failures:
+        laid.update(failed)
+    await asyncio.gather(
+        *(
+            manifest.update_agent(
+                repo_root, wt.run_id, wt.agent, branch=wt.branch, worktree=str(wt.path)
+            )
+            for wt in ready
+            if laid[wt.agent] is wt
         )
-        laid[wt.agent] = wt
-
-    await asyncio.gather(*(lay(wt) for wt in ready))
+    )
     return [err if err is not None else laid[wt.agent] for wt, err in zip(wts, errors, strict=True)]
+
+
+LAYOUT_CHUNK = 50
+
+
+def _lay_out_each(
+    common: Path, jobs: list[tuple[AgentWorktree, TreeListing]], contents: dict[str, bytes]
+) -> dict[str, BaseException]:
+    """Lay out each worktree; the error of any that failed (it is taken back)."""
+    failed: dict[str, BaseException] = {}
+    for wt, listing in jobs:
+        try:
+            _lay_out(common, wt, listing, contents)
+        except Exception as exc:
+            _undo(wt)
+            failed[wt.agent] = exc
+    return failed
 
 
 async def _create_branches(repo_root: Path, wts: list[AgentWorktree]) -> list[GitError | None]:

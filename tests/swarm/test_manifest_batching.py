@@ -84,3 +84,47 @@ def test_changes_apply_in_the_order_they_were_made(run: Path) -> None:
 
     asyncio.run(main())
     assert on_disk(run).agents["a"].commit == f"{49:040d}"
+
+
+def test_a_transcript_holds_every_message_by_the_end_of_the_loop_turn(tmp_path: Path) -> None:
+    from kimicode.swarm.resume import Transcript, load_history
+
+    path = tmp_path / "agents" / "a.jsonl"
+    messages = [{"role": "user", "content": f"m{i}"} for i in range(5)]
+
+    async def main() -> list[int]:
+        transcript = Transcript(path)
+        transcript.restart(messages[:1])
+        seen = []
+        for message in messages[1:]:
+            transcript(message)
+            seen.append(len(load_history(path)))  # this turn's line is not out yet
+            await asyncio.sleep(0)
+            seen.append(len(load_history(path)))
+        return seen
+
+    assert asyncio.run(main()) == [1, 2, 2, 3, 3, 4, 4, 5]
+    Transcript(path)(messages[0])  # outside a loop: written at once
+    assert [m["content"] for m in load_history(path)] == ["m0", "m1", "m2", "m3", "m4", "m0"]
+
+
+def test_the_session_log_is_flushed_by_the_end_of_the_loop_turn(tmp_path: Path) -> None:
+    from kimicode.sessions.store import SessionStore
+
+    def lines() -> int:
+        return len(next(tmp_path.glob("*.jsonl")).read_text().splitlines())
+
+    async def main() -> list[int]:
+        log = SessionStore(tmp_path).create(tmp_path, "m")
+        seen = [lines()]
+        log.write("note", text="a")
+        log.write("note", text="b")
+        seen.append(lines())
+        await asyncio.sleep(0)
+        seen.append(lines())
+        log.write("note", text="c")
+        log.close()
+        seen.append(lines())
+        return seen
+
+    assert asyncio.run(main()) == [0, 0, 3, 4]  # the meta line too waits for the turn

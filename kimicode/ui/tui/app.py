@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -226,10 +227,12 @@ class KimicodeApp(App[int]):
             )
         except asyncio.CancelledError:
             slash.repair_history(self.session)
-            await self.flush_events()
-            self.chat_view.cancel_running()
-            self.show_notice("warning", "turn cancelled")
-            self.note_swarm_stopped()
+            # the app may be closing (quit mid-turn): then there is no chat left to tell
+            with contextlib.suppress(NoMatches):
+                await self.flush_events()
+                self.chat_view.cancel_running()
+                self.show_notice("warning", "turn cancelled")
+                self.note_swarm_stopped()
             raise
         except Exception as exc:  # a failed turn is shown, never a crash screen
             await self.flush_events()
