@@ -45,7 +45,10 @@ from kimicode.errors import KimicodeError
 from kimicode.spawn import spawn
 from kimicode.trust.sandbox import scrub_env
 
-LOCK_MARKERS = (".lock': File exists", "Unable to create", "cannot lock ref", "is locked")
+LOCK_MARKERS = (".lock': File exists", "Unable to create", "is locked")
+"""What git says when another git holds a lock: worth a retry. ("cannot lock ref" alone
+is not: "reference already exists" and "is at X but expected Y" say the same, and waiting
+does not change them.)"""
 HARDENING = (
     "--no-pager",
     "-c", "core.fsmonitor=false",
@@ -163,9 +166,12 @@ def _with_diff_flags(args: Sequence[str]) -> list[str]:
 def runs_no_driver(args: Sequence[str]) -> bool:
     """`git args` is plumbing that cannot run a repository-defined driver."""
     i = _subcommand_at(args)
-    if i >= len(args) or args[i] not in NO_DRIVERS:
+    if i >= len(args):
         return False
-    return not any(a.split("=", 1)[0] in DRIVER_FLAGS for a in args[i + 1 :])
+    rest = [a.split("=", 1)[0] for a in args[i + 1 :]]
+    if args[i] == "hash-object":  # filters apply to a path's content, never to stdin's
+        return "--stdin" in rest and not {"--path", "--stdin-paths"} & set(rest)
+    return args[i] in NO_DRIVERS and not DRIVER_FLAGS & set(rest)
 
 
 def driver_overrides(listing: bytes) -> list[str]:

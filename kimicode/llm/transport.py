@@ -115,13 +115,29 @@ class ChatTransport:
         if session is None or session.closed or self._loop is not loop:
             self._loop = loop
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._ssl()),
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=self.timeout, sock_read=self.timeout
                 ),
                 auto_decompress=True,
             )
         return session
+
+    def _ssl(self) -> Any:
+        """For https: the certificates the SDK trusted (certifi's, unless `SSL_CERT_FILE` or
+        `SSL_CERT_DIR` names others), so an endpoint that worked before still verifies."""
+        if not self.base_url.startswith("https:"):
+            return True
+        import os
+        import ssl
+
+        if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+            return ssl.create_default_context()
+        try:
+            import certifi
+        except ImportError:
+            return ssl.create_default_context()
+        return ssl.create_default_context(cafile=certifi.where())
 
 
 def env_proxy(url: str) -> str | None:

@@ -104,9 +104,33 @@ async def commit_many(
 async def _commit_fast(requests: Sequence[CommitRequest]) -> list[AgentCommit | None]:
     """Each request's commit, or None where the per-agent way must decide."""
     root = requests[0].worktree.repo_root
-    tips = await _branch_tips(root, [r.worktree.branch for r in requests])
-    usable = [r for r in requests if tips.get(r.worktree.branch) == r.worktree.base]
-    scans = await asyncio.gather(*(_scan(r.worktree) for r in usable))
+    # what does not depend on anything else goes at once: the branch tips, the identity
+    # the commits are made with, and every worktree's scan
+    idents = asyncio.ensure_future(_idents(root))
+    try:
+        tips, every_scan = await asyncio.gather(
+            _branch_tips(root, [r.worktree.branch for r in requests]),
+            asyncio.gather(*(_scan(r.worktree) for r in requests)),
+        )
+        return await _commit_scanned(root, requests, tips, every_scan, idents)
+    finally:
+        if not idents.done():
+            idents.cancel()
+        await asyncio.gather(idents, return_exceptions=True)
+
+
+async def _commit_scanned(
+    root: Path,
+    requests: Sequence[CommitRequest],
+    tips: dict[str, str],
+    every_scan: list[_Scan],
+    idents: asyncio.Future[tuple[bytes, bytes]],
+) -> list[AgentCommit | None]:
+    usable, scans = [], []
+    for req, scan in zip(requests, every_scan, strict=True):
+        if tips.get(req.worktree.branch) == req.worktree.base:
+            usable.append(req)
+            scans.append(scan)
     await _drop_ignored(root, usable, scans)
     commits: dict[str, list[tuple[str, tuple[str, bytes] | None]]] = {}
     results: dict[int, AgentCommit] = {}
@@ -124,27 +148,31 @@ async def _commit_fast(requests: Sequence[CommitRequest]) -> list[AgentCommit | 
             commits[wt.branch] = [(rel, scan.changes[rel]) for rel in changed]
         results[id(req)] = AgentCommit(wt, None, req.message, changed, outside)
     by_branch = {r.worktree.branch: r for r in usable}
+    made: dict[str, str] = {}
     if commits:
-        made = await _fast_import(root, {b: (by_branch[b], c) for b, c in commits.items()})
-        stats = await _diffstats(root, [(made[b], by_branch[b].worktree.base) for b in commits])
+        branches = {b: (by_branch[b], c) for b, c in commits.items()}
+        made = await _fast_import(root, branches, await idents)
         for branch, sha in made.items():
-            outcome = results[id(by_branch[branch])]
-            outcome.commit, outcome.diffstat = sha, stats.get(sha, "")
-        await asyncio.gather(
-            *(_index_after(results[id(by_branch[b])].worktree, commits[b]) for b in made)
-        )
-    await asyncio.gather(  # at once: one manifest write for the batch
-        *(
-            manifest.update_agent(
-                root,
-                req.worktree.run_id,
-                req.worktree.agent,
-                status="committed" if results[id(req)].commit else "unchanged",
-                commit=results[id(req)].commit,
-            )
-            for req in usable
-        )
+            results[id(by_branch[branch])].commit = sha
+    # then, at once: the diff stats, each worktree's index, the manifest (one write)
+    stats, _ = await asyncio.gather(
+        _diffstats(root, [(sha, by_branch[b].worktree.base) for b, sha in made.items()]),
+        asyncio.gather(
+            *(_index_after(results[id(by_branch[b])].worktree, commits[b]) for b in made),
+            *(
+                manifest.update_agent(
+                    root,
+                    req.worktree.run_id,
+                    req.worktree.agent,
+                    status="committed" if results[id(req)].commit else "unchanged",
+                    commit=results[id(req)].commit,
+                )
+                for req in usable
+            ),
+        ),
     )
+    for branch, sha in made.items():
+        results[id(by_branch[branch])].diffstat = stats.get(sha, "")
     return [results.get(id(r)) for r in requests]
 
 
@@ -309,9 +337,10 @@ def _data(content: bytes) -> bytes:
 async def _fast_import(
     root: Path,
     commits: dict[str, tuple[CommitRequest, list[tuple[str, tuple[str, bytes] | None]]]],
+    idents: tuple[bytes, bytes],
 ) -> dict[str, str]:
     """branch -> new commit, every branch moved from its base in one `git fast-import`."""
-    author, committer = await _idents(root)
+    author, committer = idents
     stream = bytearray(b"feature done\n")
     marks: dict[int, str] = {}
     for number, (branch, (req, changes)) in enumerate(commits.items(), start=1):
@@ -356,6 +385,8 @@ async def _idents(root: Path) -> tuple[bytes, bytes]:
 
 async def _diffstats(root: Path, pairs: list[tuple[str, str]]) -> dict[str, str]:
     """commit -> `git diff --stat base commit`, for every pair in one process."""
+    if not pairs:
+        return {}
     lines = "".join(f"{commit} {base}\n" for commit, base in pairs).encode()
     out = await git(root, "diff-tree", "--stdin", "--stat", input=lines)
     stats: dict[str, list[str]] = {}

@@ -112,3 +112,17 @@ def test_the_stream_uses_the_environments_proxy_unless_the_host_is_exempt(monkey
     monkeypatch.setenv("NO_PROXY", "moonshot.ai,vllm.corp")
     assert env_proxy("https://api.moonshot.ai/v1") is None
     assert env_proxy("http://vllm.corp:8000/v1") is None
+
+
+def test_an_https_endpoint_verifies_against_the_certificates_the_sdk_used(monkeypatch) -> None:
+    import ssl
+
+    from kimicode.llm.transport import ChatTransport
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    context = ChatTransport("https://api.moonshot.ai/v1", "k", 10)._ssl()
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 50  # certifi's bundle, loaded
+    assert ChatTransport("http://127.0.0.1:8000/v1", "k", 10)._ssl() is True

@@ -96,6 +96,28 @@ async def test_forty_worktrees_cost_a_handful_of_git_processes(
     assert not any(wt.path.exists() or (wt.admin_dir and wt.admin_dir.exists()) for wt in wts)
 
 
+async def test_an_agent_whose_branch_cannot_be_made_gets_no_worktree_and_the_rest_do(
+    repo: Path,
+) -> None:
+    base = await prepare_base(repo, "run1")
+    git(repo, "branch", "kimicode/run1/b02", base.commit)  # taken: b02's branch cannot be made
+    made = await asyncio.gather(
+        *(create_worktree(repo, base, "run1", f"b{i:02d}", [f"new/{i}.txt"]) for i in range(5)),
+        return_exceptions=True,
+    )
+    assert isinstance(made[2], Exception) and "kimicode/run1/b02" in str(made[2])
+    good = [wt for i, wt in enumerate(made) if i != 2]
+    assert all(not isinstance(wt, BaseException) for wt in good)
+    listed = git(repo, "worktree", "list", "--porcelain")
+    assert listed.count("worktree ") == 5  # the project and the four that were made
+    assert "b02" not in listed
+    run_dir = good[0].path.parent  # type: ignore[union-attr]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["b00", "b01", "b03", "b04"]
+    for wt in good:
+        assert git(wt.path, "rev-parse", "--abbrev-ref", "HEAD").strip() == wt.branch  # type: ignore[union-attr]
+        await remove_worktree(wt)  # type: ignore[arg-type]
+
+
 async def test_batched_commits_keep_what_the_slow_way_keeps(
     repo: Path, git_processes: list[str]
 ) -> None:

@@ -153,6 +153,7 @@ async def test_the_plumbing_run_without_the_driver_listing_runs_none_of_them(
     await kimicode_git(project, "rev-list", fast)
     await kimicode_git(project, "show-ref")
     await kimicode_git(project, "symbolic-ref", "HEAD")
+    await kimicode_git(project, "hash-object", "-w", "--stdin", input=b"print('x')\n")
     await kimicode_git(project, "cat-file", "--filters", f"{head}:src/app.py", check=False)
     assert ran(marker) == ""
 
@@ -167,6 +168,10 @@ def test_only_plumbing_skips_the_driver_listing() -> None:
     assert not runs_no_driver(["cat-file", "--filters", "HEAD:x"])
     for porcelain in ("status", "add", "diff", "log", "show", "commit", "checkout", "hash-object"):
         assert not runs_no_driver([porcelain])
+    assert runs_no_driver(["hash-object", "-w", "--stdin"])
+    assert not runs_no_driver(["hash-object", "--stdin", "--path", "src/app.py"])
+    assert not runs_no_driver(["hash-object", "--stdin", "--path=src/app.py"])
+    assert not runs_no_driver(["hash-object", "--stdin-paths"])
     assert not runs_no_driver(["read-tree", "-u", "HEAD"]) and not runs_no_driver([])
 
 
