@@ -167,6 +167,10 @@ class ReplayServer:
         try:
             await response.prepare(request)
             record["status"] = 200
+            # chunks keep to their schedule (not "sleep after each write", which adds every
+            # write's lateness to the next), so a call streams as long with 300 streams open
+            # as with one
+            paced_from = asyncio.get_running_loop().time()
             for n, event in enumerate(events):
                 if cut is not None and n >= int(cut):
                     record["status"] = "cut"
@@ -178,7 +182,8 @@ class ReplayServer:
                 await response.write(event)
                 sent = n + 1
                 if delay and n < last:
-                    await asyncio.sleep(delay)
+                    due = paced_from + (n + 1) * delay - asyncio.get_running_loop().time()
+                    await asyncio.sleep(max(0.0, due))
             await response.write_eof()
         except (ConnectionError, RuntimeError) as exc:
             # The client went away mid-answer (a killed process, a dead node): end this
