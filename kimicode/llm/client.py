@@ -183,6 +183,9 @@ class OpenAIChatModel:
                     raise _stream_error(chunk["error"], self.url)
                 assembler.feed(chunk)
         except transport_errors(ValueError) as exc:
+            if response.stalled:
+                timeout = self.transport.timeout
+                raise RetryableFailure("timeout", f"the stream stalled for {timeout:g} s") from None
             if assembler.finish_reason is None:
                 raise RetryableFailure("stream", f"stream broke: {describe(exc)}") from None
         finally:

@@ -7,7 +7,10 @@ parses HTTP in C and hands the body over as it arrives. So the chat stream is a
 plain POST of JSON bytes whose body `kimicode.llm.sse` reads; the openai SDK is
 still what uploads files (`kimicode.vision.upload`). Connections are kept alive
 and shared by every agent on the endpoint; the request scheduler, not the
-connection pool, limits how many are in flight. `HTTPS_PROXY`/`NO_PROXY` are
+connection pool, limits how many are in flight. A stream that stops (no byte
+for `timeout` seconds) is ended by one watchdog per session that compares each
+open body's byte count now and then: aiohttp's own read timeout re-arms a timer
+for every chunk, some fifteen thousand a second at 300 agents. `HTTPS_PROXY`/`NO_PROXY` are
 honoured as the SDK honoured them, read once per endpoint (aiohttp's own
 `trust_env` reads them, and `~/.netrc`, on every request).
 """
@@ -32,16 +35,23 @@ _LOOPBACK = {"localhost", "::1"}
 class StreamResponse:
     """An answered request whose body is still arriving."""
 
-    __slots__ = ("_response",)
+    __slots__ = ("_open", "_response", "seen", "stalled")
 
-    def __init__(self, response: Any) -> None:
+    def __init__(self, response: Any, open_streams: set[StreamResponse]) -> None:
         self._response = response
+        self._open = open_streams
+        self.seen = (-1, 0.0)
+        """(bytes received, when that count was last seen to change), for the watchdog."""
+        self.stalled = False
+        """The watchdog ended it: nothing arrived for the transport's timeout."""
+        open_streams.add(self)
 
     def chunks(self) -> AsyncIterator[bytes]:
         return self._response.content.iter_any()  # type: ignore[no-any-return]
 
     async def close(self, *, finished: bool) -> None:
         """Give the connection back to the pool when the body ended, else drop it."""
+        self._open.discard(self)
         content = self._response.content
         if finished and not content.at_eof():
             try:
@@ -69,6 +79,8 @@ class ChatTransport:
         self._proxy = env_proxy(self.base_url)
         self._session: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._streams: set[StreamResponse] = set()
+        self._watchdog: asyncio.Task[None] | None = None
 
     def prepare(self) -> None:
         """Import aiohttp now (about 0.2 s), e.g. in a thread while the prompt is read."""
@@ -80,10 +92,12 @@ class ChatTransport:
         import aiohttp
 
         url = self.base_url + path
+        client = self._client()
         try:
-            response = await self._client().post(
-                url, data=payload, headers=self._headers, proxy=self._proxy
-            )
+            async with asyncio.timeout(self.timeout):  # until the headers are in
+                response = await client.post(
+                    url, data=payload, headers=self._headers, proxy=self._proxy
+                )
         except TimeoutError:
             raise RetryableFailure("timeout", "the request timed out") from None
         except aiohttp.ClientError as exc:
@@ -99,12 +113,31 @@ class ChatTransport:
             raise status_failure(
                 response.status, api_message(body, response.reason), self.base_url, response.headers
             )
-        return StreamResponse(response)
+        return StreamResponse(response, self._streams)
 
     async def aclose(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = self._loop = None
+
+    async def _watch(self) -> None:
+        """End every stream that received nothing for `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        every = min(max(self.timeout / 4, 0.05), 30.0)
+        while True:
+            await asyncio.sleep(every)
+            now = loop.time()
+            for stream in list(self._streams):
+                received = stream._response.content.total_bytes
+                if received != stream.seen[0]:
+                    stream.seen = (received, now)
+                elif now - stream.seen[1] >= self.timeout:
+                    stream.stalled = True
+                    self._streams.discard(stream)
+                    stream._response.close()  # its reader raises, and the call is retried
 
     def _client(self) -> Any:
         """The session for the running loop (a new loop, as each test has, gets its own)."""
@@ -116,11 +149,11 @@ class ChatTransport:
             self._loop = loop
             session = self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._ssl()),
-                timeout=aiohttp.ClientTimeout(
-                    total=None, connect=self.timeout, sock_read=self.timeout
-                ),
+                timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout),
                 auto_decompress=True,
             )
+            self._streams.clear()
+            self._watchdog = loop.create_task(self._watch())
         return session
 
     def _ssl(self) -> Any:

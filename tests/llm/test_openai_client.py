@@ -286,3 +286,15 @@ async def test_the_tools_sent_follow_the_tool_list_call_by_call() -> None:
             await model.complete(TASK, tools)
         await model.aclose()
     assert [r["body"].get("tools") for r in server.requests] == [t or None for t in lists]
+
+
+async def test_a_stream_that_stops_is_ended_and_retried_then_says_it_stalled() -> None:
+    stalls = {"content": "never finished", "chunks": 3, "chunk_delay_ms": 3_000}
+    async with ReplayServer(one_conversation(stalls)) as server:
+        model = model_for(server, RetrySettings(attempts=2, base_delay=0.001), request_timeout=0.3)
+        retries: list[str] = []
+        with pytest.raises(TemporaryModelError, match=r"stalled for 0\.3 s"):
+            await model.complete(TASK, [], on_retry=lambda n, wait, why: retries.append(why))
+        await model.aclose()
+    assert retries == ["the stream stalled for 0.3 s"]  # ended, and asked again
+    assert len(server.requests) == 2
