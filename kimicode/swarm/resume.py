@@ -53,22 +53,37 @@ class Transcript:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._pending: list[str] = []
+        self._truncate = False
+        """The next flush starts the file over (a `restart` is pending)."""
+        self._scheduled = False
 
     def __call__(self, message: Message) -> None:
         self._pending.append(json.dumps(message, ensure_ascii=False) + "\n")
-        if len(self._pending) == 1 and not flush_later(self.flush):
-            self.flush()
+        self._schedule()
 
     def restart(self, messages: list[Message]) -> None:
-        """Start the file over with `messages` (an agent that starts over)."""
-        self._pending.clear()
-        self._write("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in messages), os.O_TRUNC)
+        """Start the file over with `messages` (an agent that starts over); written with
+        what follows in the same loop turn (an agent's first message), in one open."""
+        self._pending = [json.dumps(m, ensure_ascii=False) + "\n" for m in messages]
+        self._truncate = True
+        self._schedule()
 
     def flush(self) -> None:
-        """Append what is pending now."""
-        if self._pending:
+        """Write what is pending now."""
+        if self._pending or self._truncate:
             lines, self._pending = "".join(self._pending), []
-            self._write(lines, os.O_APPEND)
+            how, self._truncate = (os.O_TRUNC if self._truncate else os.O_APPEND), False
+            self._write(lines, how)
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = flush_later(self._flush_scheduled)
+            if not self._scheduled:
+                self.flush()
+
+    def _flush_scheduled(self) -> None:
+        self._scheduled = False
+        self.flush()
 
     def _write(self, lines: str, how: int) -> None:
         # os-level calls: opening a text file per message cost several times as much

@@ -92,20 +92,26 @@ def test_a_transcript_holds_every_message_by_the_end_of_the_loop_turn(tmp_path: 
     path = tmp_path / "agents" / "a.jsonl"
     messages = [{"role": "user", "content": f"m{i}"} for i in range(5)]
 
-    async def main() -> list[int]:
+    async def main() -> list[object]:
         transcript = Transcript(path)
         transcript.restart(messages[:1])
-        seen = []
-        for message in messages[1:]:
+        transcript(messages[1])  # an agent's first message comes in the same turn
+        seen: list[object] = [path.exists()]  # one write for both, at the turn's end
+        await asyncio.sleep(0)
+        seen.append(len(load_history(path)))
+        for message in messages[2:]:
             transcript(message)
             seen.append(len(load_history(path)))  # this turn's line is not out yet
             await asyncio.sleep(0)
             seen.append(len(load_history(path)))
+        transcript.restart(messages[3:])  # starting over replaces what was there
+        await asyncio.sleep(0)
+        seen.append([m["content"] for m in load_history(path)])
         return seen
 
-    assert asyncio.run(main()) == [1, 2, 2, 3, 3, 4, 4, 5]
+    assert asyncio.run(main()) == [False, 2, 2, 3, 3, 4, 4, 5, ["m3", "m4"]]
     Transcript(path)(messages[0])  # outside a loop: written at once
-    assert [m["content"] for m in load_history(path)] == ["m0", "m1", "m2", "m3", "m4", "m0"]
+    assert [m["content"] for m in load_history(path)] == ["m3", "m4", "m0"]
 
 
 def test_the_session_log_is_flushed_by_the_end_of_the_loop_turn(tmp_path: Path) -> None:
