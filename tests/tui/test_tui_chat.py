@@ -126,7 +126,8 @@ LIST = "".join(f"- item {n}: update `module_{n}.py`\n" for n in range(80))
 async def test_a_long_streamed_list_is_drawn_in_pieces_and_joined_at_the_end(
     replay, make_app
 ) -> None:
-    turn = {"content": LIST, "chunks": 40, "chunk_delay_ms": 30}
+    # 4 s of streaming: long enough to be seen busy on a loaded machine
+    turn = {"content": LIST, "chunks": 40, "chunk_delay_ms": 100}
     app = make_app(replay({"conversations": [{"match": "plan it", "turns": [turn]}]}))
     pieces_seen = 0
     async with app.run_test(size=(100, 30)) as pilot:
