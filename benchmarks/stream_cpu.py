@@ -34,7 +34,7 @@ def write_script(directory: Path, chunks: int, delay_ms: float, rounds: int) -> 
 
 async def ours(url: str, streams: int) -> int:
     settings = ModelSettings(base_url=url, provider="openai", max_output_tokens=0)
-    model = OpenAIChatModel(settings, RetrySettings(attempts=1), "sk-bench")
+    model = OpenAIChatModel(settings, RetrySettings(attempts=1), "sk-bench", concurrency=streams)
     chunks = 0
 
     async def one(i: int) -> None:

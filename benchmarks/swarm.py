@@ -1,7 +1,8 @@
 """Swarm speedup, memory and client CPU against a replay model with real latency.
 
-Each model call takes 300 ms (15 SSE chunks, 20 ms apart: 50 chunks a second per
-agent); each sub-agent makes 6 model calls and 5 tool calls. For N = 1, 8, 32, 100, 300
+Each model call streams 15 SSE chunks plus its finish and usage events, 20 ms apart
+(about 340 ms; 50 chunks a second per agent); each sub-agent makes 6 model calls and 5
+tool calls. For N = 1, 8, 32, 100, 300
 the same N tasks run with `--max-agents N` and with `--max-agents 1`, each in a
 fresh process against a replay server in another process, in one run of this
 script. The model client is built (the openai import, ~0.4 s once per process)
