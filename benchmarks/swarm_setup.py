@@ -79,26 +79,6 @@ async def timed(coro) -> tuple[float, object]:
     return (time.perf_counter() - start) * 1000, result
 
 
-async def gitpython_vs_subprocess(repo: Path, n: int) -> tuple[float, float]:
-    import git as gitpython
-
-    gp = gitpython.Repo(repo)
-    start = time.perf_counter()
-    await asyncio.gather(*(asyncio.to_thread(gp.git.rev_parse, "HEAD") for _ in range(n)))
-    threaded = (time.perf_counter() - start) * 1000
-    gp.close()
-
-    async def one() -> None:
-        proc = await asyncio.create_subprocess_exec(
-            "git", "rev-parse", "HEAD", cwd=repo, stdout=subprocess.PIPE
-        )
-        await proc.communicate()
-
-    start = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(n)))
-    return threaded, (time.perf_counter() - start) * 1000
-
-
 async def run(agents: int, per_agent: int) -> None:
     source = django_repo(paths.cache_dir())
     tmp = Path(tempfile.mkdtemp(prefix="kimicode-bench-"))
@@ -150,10 +130,9 @@ async def run(agents: int, per_agent: int) -> None:
         assert len(report.merged) == agents, report.conflicts[:3]
 
         extra = await create_worktree(repo, base, "bench2", "solo", owned[0], settings)
-        solo = SparseWorkspace(extra, settings=settings)
+        solo = SparseWorkspace(extra, settings=settings, sandbox=None)
         materialize_ms, _ = await timed(solo.prepare_shell())
         remove_ms, _ = await timed(remove_worktree(extra))
-        threaded, direct = await gitpython_vs_subprocess(repo, agents)
 
         rows = [
             ("prepare_base (clean tree)", base_ms, None, None),
@@ -177,10 +156,6 @@ async def run(agents: int, per_agent: int) -> None:
         print(f"read of a base file not on disk:         {statistics.median(reads):.2f} ms median")
         print(f"prepare_shell (complete one checkout):   {materialize_ms:.0f} ms")
         print(f"remove_worktree (a complete checkout):   {remove_ms:.0f} ms")
-        print(
-            f"{agents} parallel `git rev-parse`: gitpython via to_thread {threaded:.0f} ms, "
-            f"asyncio subprocess {direct:.0f} ms"
-        )
         verdict = "OK" if per_agent_ms < 150 else "OVER TARGET"
         print(f"\nsetup + merge per agent: {per_agent_ms:.1f} ms (target < 150 ms) {verdict}")
     finally:

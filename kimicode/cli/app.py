@@ -1,6 +1,6 @@
 """The command line: thin Typer commands that parse and hand over.
 
-Start-up stays fast: nothing heavy (openai, textual, playwright, gitpython)
+Start-up stays fast: nothing heavy (openai, textual, playwright, aiohttp)
 is imported here; each command imports what it uses.
 """
 
