@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Protocol
 
 from wcmatch import glob as _wc
@@ -114,7 +114,7 @@ def expand(patterns: Iterable[str], files: Iterable[str]) -> list[str]:
         if not text:
             continue
         literal = is_literal(text)
-        match = (lambda p, t=text: glob_match(t, p)) if literal else compile_glob(text).match
+        match = partial(glob_match, text) if literal else compile_glob(text).match
         prefix = text if literal else literal_prefix(text)
         # Every match starts with the literal prefix: only that run of the sorted list is read.
         for path in ordered[bisect_left(ordered, prefix) :]:

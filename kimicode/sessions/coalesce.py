@@ -13,12 +13,27 @@ import asyncio
 from collections.abc import Callable
 
 
-def flush_later(flush: Callable[[], None]) -> bool:
-    """Schedule `flush` for the end of this loop turn; False outside a running loop
-    (the caller flushes now)."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    loop.call_soon(flush)
-    return True
+class FlushLater:
+    """Runs `flush` once at the end of the loop turn in which it was first asked for;
+    right away when asked outside a running loop."""
+
+    __slots__ = ("_flush", "_scheduled")
+
+    def __init__(self, flush: Callable[[], None]) -> None:
+        self._flush = flush
+        self._scheduled = False
+
+    def request(self) -> None:
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._flush()
+            return
+        self._scheduled = True
+        loop.call_soon(self._run)
+
+    def _run(self) -> None:
+        self._scheduled = False
+        self._flush()

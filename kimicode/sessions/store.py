@@ -27,7 +27,7 @@ from typing import Any
 
 from kimicode.errors import UsageError
 from kimicode.paths import data_dir
-from kimicode.sessions.coalesce import flush_later
+from kimicode.sessions.coalesce import FlushLater
 
 Message = dict[str, Any]
 SKIP_EVENTS = {"text_delta", "reasoning_delta"}
@@ -66,18 +66,14 @@ class SessionLog:
         self._count = 0
         self._ids: dict[bytes, str] = {}
         """Digest of a message's JSON -> the id it was logged under."""
-        self._flushing = False
+        self._later = FlushLater(self.flush)
 
     def write(self, kind: str, **data: Any) -> None:
         line = json.dumps({"kind": kind, "t": round(time.time(), 3), **data}, default=str)
         self._fh.write(line + "\n")
-        if not self._flushing:
-            self._flushing = flush_later(self.flush)
-            if not self._flushing:
-                self._fh.flush()
+        self._later.request()
 
     def flush(self) -> None:
-        self._flushing = False
         if not self._fh.closed:
             self._fh.flush()
 

@@ -20,7 +20,7 @@ from typing import Any
 from kimicode.errors import ToolError
 from kimicode.git.run import git
 from kimicode.llm.types import Message
-from kimicode.sessions.coalesce import flush_later
+from kimicode.sessions.coalesce import FlushLater
 from kimicode.swarm import manifest
 from kimicode.swarm.commit import AgentCommit
 from kimicode.swarm.gitops import resolve_commit, tree_entries
@@ -55,18 +55,18 @@ class Transcript:
         self._pending: list[str] = []
         self._truncate = False
         """The next flush starts the file over (a `restart` is pending)."""
-        self._scheduled = False
+        self._later = FlushLater(self.flush)
 
     def __call__(self, message: Message) -> None:
         self._pending.append(json.dumps(message, ensure_ascii=False) + "\n")
-        self._schedule()
+        self._later.request()
 
     def restart(self, messages: list[Message]) -> None:
         """Start the file over with `messages` (an agent that starts over); written with
         what follows in the same loop turn (an agent's first message), in one open."""
         self._pending = [json.dumps(m, ensure_ascii=False) + "\n" for m in messages]
         self._truncate = True
-        self._schedule()
+        self._later.request()
 
     def flush(self) -> None:
         """Write what is pending now."""
@@ -75,26 +75,11 @@ class Transcript:
             how, self._truncate = (os.O_TRUNC if self._truncate else os.O_APPEND), False
             self._write(lines, how)
 
-    def _schedule(self) -> None:
-        if not self._scheduled:
-            self._scheduled = flush_later(self._flush_scheduled)
-            if not self._scheduled:
-                self.flush()
-
-    def _flush_scheduled(self) -> None:
-        self._scheduled = False
-        self.flush()
-
     def _write(self, lines: str, how: int) -> None:
-        # os-level calls: opening a text file per message cost several times as much
-        data = lines.encode("utf-8")
+        # os-level open: a text-mode open per message cost several times as much
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | how, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        with os.fdopen(fd, "wb") as out:
+            out.write(lines.encode("utf-8"))
 
 
 def load_history(path: Path) -> list[Message]:

@@ -221,12 +221,8 @@ def _lay_out(
 def _put(path: Path, data: bytes) -> None:
     """Create `path` (it must not exist) holding `data`."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
 
 
 def _new_admin_dir(parent: Path, name: str) -> Path:
