@@ -33,8 +33,20 @@ SLOW_AGENTS = script(
 )
 
 
-def statuses(table: AgentTable) -> dict[str, str]:
-    return {n: str(table.get_cell(n, "status")) for n in NAMES if table.shows(n)}
+def statuses(table: AgentTable, names: list[str] = NAMES) -> dict[str, str]:
+    return {n: str(table.get_cell(n, "status")) for n in names if table.shows(n)}
+
+
+async def start_swarm(pilot) -> tuple[DashboardScreen, AgentTable]:
+    """Ask for the swarm and wait for its dashboard."""
+    await type_text(pilot, "Split the work")
+    await pilot.press("enter")
+    screen = await wait_for_screen(pilot, DashboardScreen, AgentTable)
+    return screen, screen.query_one(AgentTable)
+
+
+def agent_branches(repo: Path) -> list[str]:
+    return git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/kimicode").split()
 
 
 async def test_ctrl_c_mid_swarm_cancels_every_agent_and_says_where_the_work_is(
@@ -45,10 +57,7 @@ async def test_ctrl_c_mid_swarm_cancels_every_agent_and_says_where_the_work_is(
         server, flags={"swarm.enabled": True, "swarm.max_agents": 2, "permissions.mode": "yolo"}
     )
     async with app.run_test(size=(140, 45)) as pilot:
-        await type_text(pilot, "Split the work")
-        await pilot.press("enter")
-        screen = await wait_for_screen(pilot, DashboardScreen, AgentTable)
-        table = screen.query_one(AgentTable)
+        screen, table = await start_swarm(pilot)
         # two agents run their `sleep 30`; the other two wait for a free slot
         await wait_until(
             pilot,
@@ -74,7 +83,7 @@ async def test_ctrl_c_mid_swarm_cancels_every_agent_and_says_where_the_work_is(
         assert "kimicode/" in stopped and "s1" in stopped and "s2" in stopped
         assert "kimicode --continue" in stopped and "kimicode swarm clean" in stopped
         assert "swarm stopped" in screen_text(app)
-    branches = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/kimicode").split()
+    branches = agent_branches(repo)
     kept = sorted(b.rsplit("/", 1)[1] for b in branches)
     assert kept == ["s1", "s2"]  # the two that started: their work is on their branches
     for name in kept:
@@ -110,14 +119,11 @@ async def test_an_agent_cancelled_from_the_dashboard_is_not_counted_as_failed(
         lambda e: finished.append(e) if isinstance(e, ev.SwarmFinished) else None
     )
     async with app.run_test(size=(140, 45)) as pilot:
-        await type_text(pilot, "Split the work")
-        await pilot.press("enter")
-        screen = await wait_for_screen(pilot, DashboardScreen, AgentTable)
-        table = screen.query_one(AgentTable)
+        _, table = await start_swarm(pilot)
         await wait_until(
             pilot,
             lambda: (
-                statuses_of(table, ["fast", "slow"]) == ["success", "running"]
+                statuses(table, ["fast", "slow"]) == {"fast": "success", "slow": "running"}
                 and app.swarm.agents["slow"].tool == "run_shell"
             ),
         )
@@ -127,10 +133,6 @@ async def test_an_agent_cancelled_from_the_dashboard_is_not_counted_as_failed(
     [done] = finished
     assert (done.agents, done.merged, done.failed, done.cancelled) == (2, 1, 0, 1)
     assert (repo / "fast.txt").read_text() == "fast\n"
-    branches = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/kimicode").split()
+    branches = agent_branches(repo)
     [slow] = [b for b in branches if b.endswith("/slow")]
     assert git(repo, "show", f"{slow}:slow.txt") == "slow so far\n"
-
-
-def statuses_of(table: AgentTable, names: list[str]) -> list[str]:
-    return [str(table.get_cell(n, "status")) if table.shows(n) else "" for n in names]
